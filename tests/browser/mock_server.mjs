@@ -366,6 +366,12 @@ async function handleApi(state, token, req, res, url) {
     const f = state.failNext[i];
     if ((!f.method || f.method === method) && new RegExp(f.path).test(url.pathname)) {
       if (!f.sticky) state.failNext.splice(i, 1);
+      if (f.html) {
+        // What a proxy in front of the router might send: not the API's JSON envelope.
+        res.writeHead(f.status, { 'Content-Type': 'text/html' });
+        res.end(`<html><body><h1>${f.status}</h1></body></html>`);
+        return undefined;
+      }
       throw new HttpError(f.status, f.code, f.message);
     }
   }

@@ -5,11 +5,12 @@ import { h } from './dom.js';
 import { formatMetric } from './format.js';
 
 /**
- * points: [{version, value, active}] sorted by version. Returns an <svg> with an accessible name,
+ * points: [{version, value, active}] sorted by version; availableWidth: the container's width in px. Returns an <svg> with an accessible name,
  * a point per version (with a <title> tooltip) and the active version marked.
  */
-export function metricChart(points, metricName) {
-  const W = 640;
+export function metricChart(points, metricName, availableWidth) {
+  // Draw at the width it will be shown at (within limits) so labels stay readable on a phone.
+  const W = Math.round(Math.min(720, Math.max(300, availableWidth || 640)));
   const H = 260;
   const pad = { l: 56, r: 16, t: 16, b: 40 };
   const svg = h('svg', {

@@ -28,7 +28,7 @@ export function mount(root) {
     stamp, msg,
     h('section', { class: 'card', 'aria-labelledby': 'nodes-title' }, h('h2', { id: 'nodes-title' }, 'Nodes'), nodesHolder),
     h('section', { class: 'card', 'aria-labelledby': 'placement-title' }, h('h2', { id: 'placement-title' }, 'Placement'),
-      h('div', { class: 'field' }, h('label', { for: 'placement-tenant' }, 'Tenant'), tenantSel), placementMsg, placementHolder));
+      h('div', { class: 'field narrow' }, h('label', { for: 'placement-tenant' }, 'Tenant'), tenantSel), placementMsg, placementHolder));
   auto.addEventListener('change', () => schedule());
   tenantSel.addEventListener('change', () => refresh());
 
@@ -85,7 +85,7 @@ export function mount(root) {
         action.addEventListener('click', () => (draining ? undrain(n.node, action) : drain(n, action)));
       }
       return h('tr', { 'data-node': n.node, 'data-state': n.state },
-        h('th', { scope: 'row', 'data-label': 'Node' }, n.node, n.address ? h('div', { class: 'small muted' }, n.address) : null),
+        h('th', { scope: 'row', 'data-label': 'Node' }, n.node, n.address ? h('span', { class: 'node-addr small muted' }, n.address) : null),
         h('td', { 'data-label': 'Role' }, n.role || '–'),
         h('td', { 'data-label': 'State', class: 'state' }, h('span', { class: `badge badge-${n.state}` }, n.state || '?')),
         h('td', { 'data-label': 'Tenants', class: 'num' }, n.tenants ?? '–'),

@@ -26,7 +26,7 @@ function mountList(root, tenant, navigate) {
   root.append(
     h('div', { class: 'page-head' }, h('h1', {}, tenant ? `Models of ${tenant}` : 'Models'),
       tenant ? h('a', { class: 'btn btn-primary', href: `#/train/${encodeURIComponent(tenant)}` }, 'Train a model') : null),
-    h('div', { class: 'card' }, h('div', { class: 'field' }, h('label', { for: 'models-tenant' }, 'Tenant'), select)),
+    h('div', { class: 'card' }, h('div', { class: 'field narrow' }, h('label', { for: 'models-tenant' }, 'Tenant'), select)),
     h('section', { class: 'card', 'aria-label': 'Models' }, msg, holder));
 
   listTenants().then((tenants) => {
@@ -232,8 +232,8 @@ function mountModel(root, tenant, model, navigate) {
       .map((v) => ({ version: v.version, value: v.metrics[chartMetric], active: v.version === active }))
       .sort((a, b) => a.version - b.version);
     replace(chartHolder,
-      h('div', { class: 'field' }, h('label', { for: 'compare-metric' }, 'Metric'), select),
-      points.length ? metricChart(points, chartMetric) : h('p', { class: 'empty' }, `No version has ${chartMetric}.`),
+      h('div', { class: 'field narrow' }, h('label', { for: 'compare-metric' }, 'Metric'), select),
+      points.length ? metricChart(points, chartMetric, chartHolder.clientWidth) : h('p', { class: 'empty' }, `No version has ${chartMetric}.`),
       h('p', { class: 'muted small' }, 'The larger dot is the active version. Hover a dot for its value.'));
   }
 
@@ -243,7 +243,7 @@ function mountModel(root, tenant, model, navigate) {
       return;
     }
     replace(historyHolder, h('ol', { class: 'history' }, events.slice(0, 20).map((e) =>
-      h('li', {}, h('time', { datetime: e.at || '' }, formatTime(e.at)), ` v${e.from ?? '–'} → v${e.to ?? '–'} · ${e.reason || ''} · by ${e.by || '?'}`))));
+      h('li', {}, h('time', { datetime: e.at || '' }, formatTime(e.at)), ` ${e.from != null ? `v${e.from}` : 'none'} → ${e.to != null ? `v${e.to}` : 'none'} · ${e.reason || ''} · by ${e.by || '?'}`))));
   }
 
   async function activate(version, btn) {
