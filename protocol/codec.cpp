@@ -18,8 +18,12 @@ using wire_body = wire::Envelope::Body;
 
 // ---- helpers ------------------------------------------------------------------------------
 
-kj::StringPtr text(const std::string& s) { return kj::StringPtr(s.c_str(), s.size()); }
-std::string str(capnp::Text::Reader t) { return std::string(t.begin(), t.size()); }
+kj::StringPtr text(const std::string& s) {
+  return kj::StringPtr(s.c_str(), s.size());
+}
+std::string str(capnp::Text::Reader t) {
+  return std::string(t.begin(), t.size());
+}
 
 mf::error invalid(std::string what) {
   return mf::make_error(mf::errc::invalid_input, std::move(what));
@@ -66,13 +70,12 @@ mf::expected<std::size_t> check_matrix(std::uint32_t n_features, std::size_t val
                                        std::size_t max_rows, const char* what) {
   if (n_features == 0) return invalid(std::string(what) + ": nFeatures is 0");
   if (n_features > max_features) {
-    return invalid(std::string(what) + ": nFeatures " + std::to_string(n_features) +
-                   " exceeds " + std::to_string(max_features));
+    return invalid(std::string(what) + ": nFeatures " + std::to_string(n_features) + " exceeds " +
+                   std::to_string(max_features));
   }
   if (values % n_features != 0) {
     return invalid(std::string(what) + ": " + std::to_string(values) +
-                   " feature values are not a multiple of nFeatures " +
-                   std::to_string(n_features));
+                   " feature values are not a multiple of nFeatures " + std::to_string(n_features));
   }
   const std::size_t rows = values / n_features;
   if (rows == 0) return invalid(std::string(what) + ": no rows");
@@ -129,8 +132,7 @@ struct body_writer {
       put_error(out.initError(), *r.error);
       return;
     }
-    put_doubles(out.initPredictions(static_cast<capnp::uint>(r.predictions.size())),
-                r.predictions);
+    put_doubles(out.initPredictions(static_cast<capnp::uint>(r.predictions.size())), r.predictions);
     put_doubles(out.initProbabilities(static_cast<capnp::uint>(r.probabilities.size())),
                 r.probabilities);
     out.setNProbColumns(r.n_prob_columns);
@@ -213,13 +215,9 @@ struct body_writer {
     }
   }
   void operator()(const drain_node& d) { env.getBody().initDrainNode().setNode(text(d.node)); }
-  void operator()(const undrain_node& d) {
-    env.getBody().initUndrainNode().setNode(text(d.node));
-  }
+  void operator()(const undrain_node& d) { env.getBody().initUndrainNode().setNode(text(d.node)); }
   void operator()(const load_model& l) { put_model_ref(env.getBody().initLoadModel(), l.ref); }
-  void operator()(const evict_model& e) {
-    put_model_ref(env.getBody().initEvictModel(), e.ref);
-  }
+  void operator()(const evict_model& e) { put_model_ref(env.getBody().initEvictModel(), e.ref); }
   void operator()(const ack&) { env.getBody().setAck(); }
 };
 
@@ -273,9 +271,13 @@ mf::expected<body> get_predict_request(wire::PredictRequest::Reader in, const he
   out.model = str(in.getModel());
   auto version = in.getVersion();
   switch (version.which()) {
-    case wire::PredictRequest::Version::ACTIVE: break;
-    case wire::PredictRequest::Version::PINNED: out.version = version.getPinned(); break;
-    default: return invalid("predictRequest: unknown version kind");
+    case wire::PredictRequest::Version::ACTIVE:
+      break;
+    case wire::PredictRequest::Version::PINNED:
+      out.version = version.getPinned();
+      break;
+    default:
+      return invalid("predictRequest: unknown version kind");
   }
   out.n_features = in.getNFeatures();
   out.features = get_doubles(in.getFeatures());
@@ -405,15 +407,24 @@ mf::expected<body> wrap(mf::expected<T> v) {
 
 mf::expected<body> get_body(wire::Envelope::Body::Reader in, const header& head) {
   switch (in.which()) {
-    case wire_body::UNSET: return invalid("envelope has no body");
-    case wire_body::ERROR: return body(get_error(in.getError()));
-    case wire_body::PREDICT_REQUEST: return get_predict_request(in.getPredictRequest(), head);
-    case wire_body::PREDICT_REPLY: return get_predict_reply(in.getPredictReply(), head);
-    case wire_body::TRAIN_ASSIGN: return get_train_assign(in.getTrainAssign());
-    case wire_body::TRAIN_PROGRESS: return get_train_progress(in.getTrainProgress());
-    case wire_body::TRAIN_RESULT: return get_train_result(in.getTrainResult());
-    case wire_body::TRAIN_CANCEL: return body(train_cancel{str(in.getTrainCancel().getJobId())});
-    case wire_body::MODEL_EVENT: return get_model_event(in.getModelEvent());
+    case wire_body::UNSET:
+      return invalid("envelope has no body");
+    case wire_body::ERROR:
+      return body(get_error(in.getError()));
+    case wire_body::PREDICT_REQUEST:
+      return get_predict_request(in.getPredictRequest(), head);
+    case wire_body::PREDICT_REPLY:
+      return get_predict_reply(in.getPredictReply(), head);
+    case wire_body::TRAIN_ASSIGN:
+      return get_train_assign(in.getTrainAssign());
+    case wire_body::TRAIN_PROGRESS:
+      return get_train_progress(in.getTrainProgress());
+    case wire_body::TRAIN_RESULT:
+      return get_train_result(in.getTrainResult());
+    case wire_body::TRAIN_CANCEL:
+      return body(train_cancel{str(in.getTrainCancel().getJobId())});
+    case wire_body::MODEL_EVENT:
+      return get_model_event(in.getModelEvent());
     case wire_body::PLACEMENT_CHANGED:
       return body(placement_changed{in.getPlacementChanged().getEpoch()});
     case wire_body::NODE_HEARTBEAT: {
@@ -421,17 +432,28 @@ mf::expected<body> get_body(wire::Envelope::Body::Reader in, const header& head)
       if (!info) return std::move(info).error();
       return body(node_heartbeat{std::move(*info)});
     }
-    case wire_body::NODE_INFO_REQUEST: return body(node_info_request{});
-    case wire_body::NODE_INFO: return wrap(get_node_info(in.getNodeInfo()));
-    case wire_body::PING: return body(ping{});
-    case wire_body::PONG: return body(pong{});
-    case wire_body::WORKER_STATS_REQUEST: return body(worker_stats_request{});
-    case wire_body::WORKER_STATS_REPLY: return get_worker_stats(in.getWorkerStatsReply());
-    case wire_body::DRAIN_NODE: return body(drain_node{str(in.getDrainNode().getNode())});
-    case wire_body::UNDRAIN_NODE: return body(undrain_node{str(in.getUndrainNode().getNode())});
-    case wire_body::LOAD_MODEL: return body(load_model{get_model_ref(in.getLoadModel())});
-    case wire_body::EVICT_MODEL: return body(evict_model{get_model_ref(in.getEvictModel())});
-    case wire_body::ACK: return body(ack{});
+    case wire_body::NODE_INFO_REQUEST:
+      return body(node_info_request{});
+    case wire_body::NODE_INFO:
+      return wrap(get_node_info(in.getNodeInfo()));
+    case wire_body::PING:
+      return body(ping{});
+    case wire_body::PONG:
+      return body(pong{});
+    case wire_body::WORKER_STATS_REQUEST:
+      return body(worker_stats_request{});
+    case wire_body::WORKER_STATS_REPLY:
+      return get_worker_stats(in.getWorkerStatsReply());
+    case wire_body::DRAIN_NODE:
+      return body(drain_node{str(in.getDrainNode().getNode())});
+    case wire_body::UNDRAIN_NODE:
+      return body(undrain_node{str(in.getUndrainNode().getNode())});
+    case wire_body::LOAD_MODEL:
+      return body(load_model{get_model_ref(in.getLoadModel())});
+    case wire_body::EVICT_MODEL:
+      return body(evict_model{get_model_ref(in.getEvictModel())});
+    case wire_body::ACK:
+      return body(ack{});
   }
   return invalid("unknown body kind " + std::to_string(static_cast<unsigned>(in.which())));
 }
@@ -503,18 +525,33 @@ mf::expected<envelope> decode(std::span<const std::byte> frame,
 }
 
 mf::expected<envelope> decode(const zmq::message_t& frame, const decode_limits& limits) noexcept {
-  return decode(std::span<const std::byte>(static_cast<const std::byte*>(frame.data()), frame.size()),
-                limits);
+  return decode(
+      std::span<const std::byte>(static_cast<const std::byte*>(frame.data()), frame.size()),
+      limits);
 }
 
 std::string_view kind_name(const body& b) noexcept {
-  static constexpr std::string_view names[] = {
-      "error",         "predictRequest",     "predictReply",     "trainAssign",
-      "trainProgress", "trainResult",        "trainCancel",      "modelEvent",
-      "placementChanged", "nodeHeartbeat",   "nodeInfoRequest",  "nodeInfo",
-      "ping",          "pong",               "workerStatsRequest", "workerStatsReply",
-      "drainNode",     "undrainNode",        "loadModel",        "evictModel",
-      "ack"};
+  static constexpr std::string_view names[] = {"error",
+                                               "predictRequest",
+                                               "predictReply",
+                                               "trainAssign",
+                                               "trainProgress",
+                                               "trainResult",
+                                               "trainCancel",
+                                               "modelEvent",
+                                               "placementChanged",
+                                               "nodeHeartbeat",
+                                               "nodeInfoRequest",
+                                               "nodeInfo",
+                                               "ping",
+                                               "pong",
+                                               "workerStatsRequest",
+                                               "workerStatsReply",
+                                               "drainNode",
+                                               "undrainNode",
+                                               "loadModel",
+                                               "evictModel",
+                                               "ack"};
   static_assert(std::size(names) == std::variant_size_v<body>);
   return names[b.index()];
 }

@@ -21,7 +21,8 @@ mf::expected<zmq::message_t> encode(const envelope& message) noexcept;
 // Decodes and validates a frame. Malformed, truncated or insane content (features.size() not
 // a multiple of nFeatures, more than max_predict_rows rows, NaN/Inf features, unknown enum
 // values, ...) is errc::invalid_input; a frame over its cap is errc::payload_too_large.
-mf::expected<envelope> decode(const zmq::message_t& frame, const decode_limits& limits = {}) noexcept;
+mf::expected<envelope> decode(const zmq::message_t& frame,
+                              const decode_limits& limits = {}) noexcept;
 mf::expected<envelope> decode(std::span<const std::byte> frame,
                               const decode_limits& limits = {}) noexcept;
 // Typed conversion of an already opened frame.

@@ -27,7 +27,9 @@ std::uint32_t load_u32(const std::byte* p) {
 
 // Words taken by the segment table of a message with `segments` segments: one uint32 count,
 // one uint32 size per segment, padded to a whole word.
-std::size_t table_words(std::uint64_t segments) { return (segments + 2) / 2; }
+std::size_t table_words(std::uint64_t segments) {
+  return (segments + 2) / 2;
+}
 
 }  // namespace
 
@@ -37,8 +39,10 @@ bool is_data_kind(wire::Envelope::Body::Which kind) noexcept {
     case B::PREDICT_REQUEST:
     case B::PREDICT_REPLY:
     case B::TRAIN_ASSIGN:
-    case B::WORKER_STATS_REPLY: return true;
-    default: return false;
+    case B::WORKER_STATS_REPLY:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -48,7 +52,8 @@ mf::expected<frame_reader> frame_reader::open(zmq::message_t frame, const decode
   try {
     frame_reader r;
     r.frame_ = std::make_unique<zmq::message_t>(std::move(frame));
-    auto parsed = r.parse(static_cast<const std::byte*>(r.frame_->data()), r.frame_->size(), limits);
+    auto parsed =
+        r.parse(static_cast<const std::byte*>(r.frame_->data()), r.frame_->size(), limits);
     if (!parsed) return std::move(parsed).error();
     return r;
   } catch (const std::exception& e) {
@@ -77,9 +82,9 @@ mf::expected<void> frame_reader::parse(const std::byte* data, std::size_t size,
   size_bytes_ = size;
   const std::size_t hard_cap = std::max(limits.max_frame_bytes, limits.max_control_frame_bytes);
   if (size > hard_cap) {
-    return mf::make_error(mf::errc::payload_too_large,
-                          "frame of " + std::to_string(size) + " bytes exceeds the cap of " +
-                              std::to_string(hard_cap));
+    return mf::make_error(mf::errc::payload_too_large, "frame of " + std::to_string(size) +
+                                                           " bytes exceeds the cap of " +
+                                                           std::to_string(hard_cap));
   }
   if (size == 0) return malformed("empty");
   if (size % word_bytes != 0) return malformed("size is not a multiple of 8 bytes");
@@ -99,7 +104,7 @@ mf::expected<void> frame_reader::parse(const std::byte* data, std::size_t size,
   }
   if (header_words + body_words != words) {
     return malformed(header_words + body_words > words ? "truncated (segments exceed the frame)"
-                                                        : "trailing bytes after the message");
+                                                       : "trailing bytes after the message");
   }
   if (body_words == 0) return malformed("no root pointer");
 
@@ -129,13 +134,14 @@ mf::expected<void> frame_reader::parse(const std::byte* data, std::size_t size,
   }
   if (!is_data_kind(kind_) && size > limits.max_control_frame_bytes) {
     return mf::make_error(mf::errc::payload_too_large,
-                          "control frame of " + std::to_string(size) + " bytes exceeds the cap of " +
+                          "control frame of " + std::to_string(size) +
+                              " bytes exceeds the cap of " +
                               std::to_string(limits.max_control_frame_bytes));
   }
   if (is_data_kind(kind_) && size > limits.max_frame_bytes) {
-    return mf::make_error(mf::errc::payload_too_large,
-                          "frame of " + std::to_string(size) + " bytes exceeds the cap of " +
-                              std::to_string(limits.max_frame_bytes));
+    return mf::make_error(mf::errc::payload_too_large, "frame of " + std::to_string(size) +
+                                                           " bytes exceeds the cap of " +
+                                                           std::to_string(limits.max_frame_bytes));
   }
   return {};
 }
@@ -164,8 +170,7 @@ mf::expected<zmq::message_t> to_zmq_message(capnp::MessageBuilder& builder) noex
     }
     return message;
   } catch (const kj::Exception& e) {
-    return mf::make_error(mf::errc::internal,
-                          std::string("encode: ") + e.getDescription().cStr());
+    return mf::make_error(mf::errc::internal, std::string("encode: ") + e.getDescription().cStr());
   } catch (const std::exception& e) {
     return mf::make_error(mf::errc::internal, std::string("encode: ") + e.what());
   } catch (...) {

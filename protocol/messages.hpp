@@ -18,11 +18,11 @@ inline constexpr std::uint32_t max_features = 100'000;
 
 // Common fields of every frame (the Envelope header).
 struct header {
-  std::uint64_t request_id = 0;    // echoed by the reply; 0 for one-way messages
+  std::uint64_t request_id = 0;       // echoed by the reply; 0 for one-way messages
   std::int64_t deadline_unix_ms = 0;  // absolute; 0 = none
   std::string tenant;
-  std::string sender;              // node id
-  std::uint64_t epoch = 0;         // placement epoch, where relevant
+  std::string sender;       // node id
+  std::uint64_t epoch = 0;  // placement epoch, where relevant
 
   friend bool operator==(const header&, const header&) = default;
 };
@@ -35,7 +35,7 @@ struct predict_request {
   std::string tenant, model;
   std::optional<std::int64_t> version;  // absent = active version
   std::uint32_t n_features = 0;
-  std::vector<double> features;         // row-major; rows = features.size() / n_features
+  std::vector<double> features;  // row-major; rows = features.size() / n_features
 
   std::size_t rows() const { return n_features == 0 ? 0 : features.size() / n_features; }
   friend bool operator==(const predict_request&, const predict_request&) = default;
@@ -203,11 +203,11 @@ struct evict_model {
 
 // One alternative per Envelope.body member (except `unset`, which never decodes).
 // mf::error is the body of an error reply.
-using body = std::variant<mf::error, predict_request, predict_reply, train_assign, train_progress,
-                          train_result, train_cancel, model_event, placement_changed,
-                          node_heartbeat, node_info_request, node_info, ping, pong,
-                          worker_stats_request, worker_stats, drain_node, undrain_node, load_model,
-                          evict_model, ack>;
+using body =
+    std::variant<mf::error, predict_request, predict_reply, train_assign, train_progress,
+                 train_result, train_cancel, model_event, placement_changed, node_heartbeat,
+                 node_info_request, node_info, ping, pong, worker_stats_request, worker_stats,
+                 drain_node, undrain_node, load_model, evict_model, ack>;
 
 struct envelope {
   header head;

@@ -114,8 +114,9 @@ mf::expected<predict_reply> predict_client::predict(predict_request request,
   auto id = send(std::move(request));
   if (!id) return std::move(id).error();
   for (;;) {
-    const auto left = std::max(std::chrono::milliseconds(0),
-                               std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()));
+    const auto left =
+        std::max(std::chrono::milliseconds(0),
+                 std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()));
     auto reply = receive(left);
     if (!reply) return reply;
     if (reply->request_id != *id) continue;  // a late reply to an earlier request

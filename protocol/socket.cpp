@@ -19,7 +19,8 @@ mf::error zmq_failure(const char* what, int errnum) {
     case ETERM:         // the context is shutting down
     case ENOTSOCK:
       return mf::make_error(mf::errc::unavailable, std::move(message));
-    default: return mf::make_error(mf::errc::internal, std::move(message));
+    default:
+      return mf::make_error(mf::errc::internal, std::move(message));
   }
 }
 
@@ -91,7 +92,8 @@ socket_policy socket_policy::client_dealer() {
   return p;
 }
 
-mf::expected<void> apply_socket_policy(zmq::socket_t& socket, const socket_policy& policy) noexcept {
+mf::expected<void> apply_socket_policy(zmq::socket_t& socket,
+                                       const socket_policy& policy) noexcept {
   try {
     auto type = socket_type(socket);
     if (!type) return std::move(type).error();
@@ -99,14 +101,15 @@ mf::expected<void> apply_socket_policy(zmq::socket_t& socket, const socket_polic
     if (zmq_setsockopt(socket.handle(), ZMQ_MAXMSGSIZE, &max_size, sizeof max_size) != 0) {
       return zmq_failure("setsockopt(ZMQ_MAXMSGSIZE)", zmq_errno());
     }
-    for (auto [option, value] : {std::pair{ZMQ_SNDHWM, policy.send_hwm},
-                                 std::pair{ZMQ_RCVHWM, policy.recv_hwm},
-                                 std::pair{ZMQ_LINGER, policy.linger_ms}}) {
+    for (auto [option, value] :
+         {std::pair{ZMQ_SNDHWM, policy.send_hwm}, std::pair{ZMQ_RCVHWM, policy.recv_hwm},
+          std::pair{ZMQ_LINGER, policy.linger_ms}}) {
       if (auto r = set_int(socket, option, value); !r) return r;
     }
     if (policy.heartbeat_interval_ms > 0) {
       if (auto r = set_int(socket, ZMQ_HEARTBEAT_IVL, policy.heartbeat_interval_ms); !r) return r;
-      if (auto r = set_int(socket, ZMQ_HEARTBEAT_TIMEOUT, policy.heartbeat_timeout_ms); !r) return r;
+      if (auto r = set_int(socket, ZMQ_HEARTBEAT_TIMEOUT, policy.heartbeat_timeout_ms); !r)
+        return r;
     }
     if (*type == ZMQ_ROUTER) {
       if (auto r = set_int(socket, ZMQ_ROUTER_MANDATORY, policy.router_mandatory ? 1 : 0); !r) {

@@ -27,9 +27,13 @@ envelope round_trip(const envelope& in) {
   return *out;
 }
 
-envelope sample_of(std::size_t index) { return test::sample_envelopes().at(index); }
+envelope sample_of(std::size_t index) {
+  return test::sample_envelopes().at(index);
+}
 
-predict_request& request_of(envelope& e) { return std::get<predict_request>(e.body); }
+predict_request& request_of(envelope& e) {
+  return std::get<predict_request>(e.body);
+}
 
 }  // namespace
 
@@ -214,7 +218,8 @@ TEST_CASE("small frames stored inside zmq_msg_t decode too") {
 }
 
 // Writes the seed corpus of fuzz_protocol when MF_WRITE_PROTOCOL_CORPUS names a directory:
-//   MF_WRITE_PROTOCOL_CORPUS=tests/fuzz/corpus/protocol build-protocol/tests/protocol/protocol_codec_test
+//   MF_WRITE_PROTOCOL_CORPUS=tests/fuzz/corpus/protocol
+//   build-protocol/tests/protocol/protocol_codec_test
 TEST_CASE("seed corpus writer (no-op unless asked)") {
   const char* dir = std::getenv("MF_WRITE_PROTOCOL_CORPUS");
   if (dir == nullptr) return;

@@ -38,7 +38,9 @@ bool is_typed_failure(const mf::error& e) {
   return e.code == mf::errc::invalid_input || e.code == mf::errc::payload_too_large;
 }
 
-void put_u32(bytes& b, std::size_t at, std::uint32_t v) { std::memcpy(b.data() + at, &v, 4); }
+void put_u32(bytes& b, std::size_t at, std::uint32_t v) {
+  std::memcpy(b.data() + at, &v, 4);
+}
 
 }  // namespace
 
@@ -73,7 +75,8 @@ TEST_CASE("10,000 seeded garbage, truncated and mutated frames decode without a 
       }
       case 3: {  // a valid frame with a few bytes flipped (hits pointers, tags, sizes)
         frame = frames[pick(frames.size())];
-        for (std::size_t k = 0, n = 1 + pick(8); k < n; ++k) frame[pick(frame.size())] = random_byte();
+        for (std::size_t k = 0, n = 1 + pick(8); k < n; ++k)
+          frame[pick(frame.size())] = random_byte();
         break;
       }
       case 4: {  // a valid frame with one whole word replaced (forged pointers)
