@@ -1,0 +1,46 @@
+// blob_store: where model artifacts live, keyed by (tenant, model, version). Implementations:
+// fs_blob_store (thread-safe) and redis_blob_store (not thread-safe: owns a redis_client).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/expected.hpp"
+
+namespace mf::cluster {
+
+struct artifact_key {
+  std::string tenant;
+  std::string model;
+  std::int64_t version = 0;
+  friend bool operator==(const artifact_key&, const artifact_key&) = default;
+};
+
+// The one place a key becomes a path: "<tenant>/<model>/<version>.mfm". invalid_name for bad
+// names, invalid_input for version <= 0.
+expected<std::string> blob_path(const artifact_key& key);
+
+class blob_store {
+ public:
+  virtual ~blob_store() = default;
+  // Durable when it returns: a crash afterwards keeps the whole blob, one before keeps none.
+  virtual expected<void> put(const artifact_key& key, std::string_view bytes) = 0;
+  // not_found if absent; payload_too_large if larger than max_bytes (nothing read then).
+  virtual expected<std::string> get(const artifact_key& key, std::size_t max_bytes) = 0;
+  virtual expected<bool> exists(const artifact_key& key) = 0;
+  // Removing what is absent is not an error.
+  virtual expected<void> remove(const artifact_key& key) = 0;
+  // Every blob of the tenant (model empty) or of one model.
+  virtual expected<void> remove_prefix(std::string_view tenant, std::string_view model = {}) = 0;
+};
+
+// "fs:/abs/or/rel/dir" -> fs_blob_store; "redis" or "redis://..." -> redis_blob_store on
+// `redis_url` (or that URL). invalid_input for anything else.
+expected<std::unique_ptr<blob_store>> make_blob_store(std::string_view spec,
+                                                      std::string_view redis_url = {},
+                                                      std::string prefix = "mf:");
+
+}  // namespace mf::cluster

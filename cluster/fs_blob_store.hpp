@@ -1,0 +1,30 @@
+// fs_blob_store: artifacts as files root/<tenant>/<model>/<version>.mfm (root may be NFS).
+// Thread-safe: no mutable state; concurrent puts of one key are last-rename-wins, never torn.
+#pragma once
+
+#include "cluster/blob_store.hpp"
+
+namespace mf::cluster {
+
+class fs_blob_store final : public blob_store {
+ public:
+  // Creates root if missing. Errors: internal if root cannot be created/opened.
+  static expected<std::unique_ptr<fs_blob_store>> open(std::string root);
+
+  // Writes a temp file in the model folder, fsyncs it, renames it over the final name and
+  // fsyncs the folder. Every path step is opened with O_NOFOLLOW relative to root, so neither
+  // a hostile name (rejected anyway) nor a symlink planted inside root leads outside it.
+  expected<void> put(const artifact_key& key, std::string_view bytes) override;
+  expected<std::string> get(const artifact_key& key, std::size_t max_bytes) override;
+  expected<bool> exists(const artifact_key& key) override;
+  expected<void> remove(const artifact_key& key) override;
+  expected<void> remove_prefix(std::string_view tenant, std::string_view model = {}) override;
+
+  const std::string& root() const noexcept { return root_; }
+
+ private:
+  explicit fs_blob_store(std::string root) : root_(std::move(root)) {}
+  std::string root_;
+};
+
+}  // namespace mf::cluster
