@@ -132,6 +132,11 @@ test('bad uploads and bad CSVs are refused and leave nothing behind', { timeout:
   await page.getByRole('button', { name: 'Start training' }).click();
   await page.locator('#train-status', { hasText: 'Queued: waiting for a free training slot' }).waitFor();
   assert.equal(await page.locator('#train-progress').getAttribute('aria-valuenow'), '0');
+  // It can be cancelled from the same card.
+  await page.getByRole('button', { name: 'Cancel job' }).click();
+  await page.locator('#train-status', { hasText: 'Cancelled.' }).waitFor();
+  await page.locator('#train-progress[data-status="cancelled"]').waitFor();
+  assert.ok(await page.getByRole('button', { name: 'Cancel job' }).isHidden());
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

@@ -91,7 +91,7 @@ export function onUnauthorized(fn) {
  * Resolves to the parsed JSON (null for an empty body) or, with `raw`, to the Response.
  */
 export async function request(method, path, opts = {}) {
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: opts.raw ? '*/*' : 'application/json' };
   const token = opts.token !== undefined ? opts.token : getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   let body;

@@ -77,7 +77,9 @@ export function mount(root) {
 
   function schedule() {
     if (timer) clearTimeout(timer);
-    timer = alive && auto.checked ? setTimeout(refresh, REFRESH_MS) : null;
+    // One request per tenant per refresh: slow down on clusters with many tenants.
+    const every = Math.max(REFRESH_MS, (tenantSel.value ? 1 : knownTenants.length) * 50);
+    timer = alive && auto.checked ? setTimeout(refresh, every) : null;
   }
 
   function render(jobs, nTenants) {

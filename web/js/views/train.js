@@ -1,7 +1,7 @@
 // train.js: the Train page: tenant/model/algorithm, a CSV file whose header gives the label
 // column (read in the browser), split and activation policy; then the job's live progress and metrics.
 
-import { getJob, isValidName, listModels, listTenants, plainError, trainCsv } from '../api.js';
+import { cancelJob, getJob, isValidName, listModels, listTenants, plainError, trainCsv } from '../api.js';
 import { countDataRows, guessLabelColumn, parseHeader } from '../csv.js';
 import { busy, h, notice, noticeArea, progressBar, replace, setProgress } from '../dom.js';
 import { formatBytes, formatMetric, metricEntries, primaryMetric, TERMINAL_JOB_STATES } from '../format.js';
@@ -154,8 +154,16 @@ export function mount(root, { params }) {
     bar.id = 'train-progress';
     const status = h('p', { id: 'train-status', role: 'status' }, 'queued');
     const result = h('div', { id: 'train-result' });
+    const cancelBtn = h('button', { type: 'button', class: 'btn btn-small btn-danger' }, 'Cancel job');
+    cancelBtn.addEventListener('click', async () => {
+      try {
+        await busy(cancelBtn, () => cancelJob(jobId));
+      } catch (e) {
+        status.textContent = e.code === 'conflict' ? 'The job had already finished.' : `Could not cancel: ${plainError(e)}`;
+      }
+    });
     replace(jobHolder, h('h2', { id: 'train-job-title' }, `Job ${jobId}`),
-      h('p', { class: 'muted small' }, `${tenant} / ${model}`), bar, status, result);
+      h('p', { class: 'muted small' }, `${tenant} / ${model}`), bar, status, cancelBtn, result);
     jobHolder.hidden = false;
     let failures = 0;
     const poll = async () => {
@@ -175,6 +183,7 @@ export function mount(root, { params }) {
       setProgress(bar, job.status === 'succeeded' ? 1 : job.progress, job.status);
       status.textContent = describeJob(job);
       if (terminal) {
+        cancelBtn.hidden = true;
         replace(result, jobResult(job, tenant, model));
         return;
       }
