@@ -574,4 +574,12 @@ envelope make_envelope(predict_reply reply, std::string sender) {
   return out;
 }
 
+envelope make_error_envelope(std::uint64_t request_id, mf::error failure, std::string sender) {
+  envelope out;
+  out.head.request_id = request_id;
+  out.head.sender = std::move(sender);
+  out.body = std::move(failure);
+  return out;
+}
+
 }  // namespace mf::protocol

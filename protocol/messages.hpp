@@ -219,5 +219,8 @@ struct envelope {
 // request id, deadline and tenant.
 envelope make_envelope(predict_request request, std::string sender = {});
 envelope make_envelope(predict_reply reply, std::string sender = {});
+// The error reply to request `request_id` (use received_envelope::request_id when the request
+// itself did not decode).
+envelope make_error_envelope(std::uint64_t request_id, mf::error failure, std::string sender = {});
 
 }  // namespace mf::protocol

@@ -46,7 +46,7 @@ class echo_server {
       if (!got->message) {
         // Undecodable: still tell the peer why.
         (void)send_envelope(socket_, got->identity,
-                            envelope{header{got->request_id, 0, "", "", 0}, got->message.error()});
+                            make_error_envelope(got->request_id, got->message.error()));
         continue;
       }
       const envelope& in = *got->message;
