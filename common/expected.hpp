@@ -22,7 +22,7 @@ class [[nodiscard]] expected {
  public:
   expected(T value) : state_(std::in_place_index<0>, std::move(value)) {}
   expected(unexpected u) : state_(std::in_place_index<1>, std::move(u.value)) {}
-  expected(error e) : state_(std::in_place_index<1>, std::move(e)) {}
+  expected(mf::error e) : state_(std::in_place_index<1>, std::move(e)) {}
 
   bool has_value() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
@@ -36,7 +36,7 @@ class [[nodiscard]] expected {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const error& error() const& { assert(!has_value()); return std::get<1>(state_); }
+  const mf::error& error() const& { assert(!has_value()); return std::get<1>(state_); }
   mf::error&& error() && { assert(!has_value()); return std::get<1>(std::move(state_)); }
 
  private:
