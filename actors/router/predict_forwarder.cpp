@@ -1,0 +1,463 @@
+// predict_forwarder: a single-threaded event loop (zmq_poll over an eventfd, the DEALERs and
+// the front door). One thread owns every socket and the placement cache, so none of them
+// needs a lock; other threads talk to it through a small mutex-guarded inbox + eventfd wake.
+#include "actors/router/predict_forwarder.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <unordered_map>
+#include <variant>
+#include <zmq.hpp>
+
+#include "protocol/codec.hpp"
+#include "protocol/socket.hpp"
+
+namespace mf::router {
+namespace {
+
+using steady = std::chrono::steady_clock;
+using mf::protocol::predict_reply;
+using mf::protocol::predict_request;
+
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+predict_reply error_reply(std::uint64_t id, errc code, std::string message) {
+  predict_reply r;
+  r.request_id = id;
+  r.error = mf::make_error(code, std::move(message));
+  return r;
+}
+
+}  // namespace
+
+struct predict_forwarder::impl {
+  struct submit {
+    predict_request request;
+    callback done;
+  };
+  using command = std::variant<submit, cluster_view>;
+
+  struct link {
+    std::string address;
+    std::unique_ptr<zmq::socket_t> socket;
+    std::size_t inflight = 0;
+    bool draining = false;
+    steady::time_point suspect_until{};
+  };
+
+  struct pending {
+    predict_request request;  // kept for the retry; request_id is the internal id
+    std::uint64_t client_id = 0;
+    callback done;
+    steady::time_point deadline;
+    steady::time_point attempt_deadline;
+    std::string node;
+    std::vector<std::string> tried;
+  };
+
+  forwarder_options options;
+  zmq::context_t context{1};
+  int wake_fd = -1;
+  std::unique_ptr<zmq::socket_t> front;
+  std::string front_bound;
+
+  std::mutex inbox_mutex;
+  std::deque<command> inbox;
+  std::atomic<std::size_t> inflight{0};
+  std::atomic<bool> stopping{false};
+  std::thread thread;
+
+  mutable std::mutex stats_mutex;
+  forwarder_stats stats;
+
+  // ---- owned by the I/O thread -----------------------------------------------------------
+  std::map<std::string, link> links;
+  std::map<std::string, std::vector<std::string>> placement;
+  std::unordered_map<std::uint64_t, pending> pendings;
+  std::uint64_t next_id = 1;
+  std::int64_t epoch = 0;
+
+  ~impl() {
+    if (wake_fd >= 0) ::close(wake_fd);
+  }
+
+  void wake() {
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(wake_fd, &one, sizeof one);
+  }
+
+  void post(command c) {
+    {
+      std::lock_guard lock(inbox_mutex);
+      inbox.push_back(std::move(c));
+    }
+    wake();
+  }
+
+  void finish(pending& p, predict_reply reply) {
+    reply.request_id = p.client_id;
+    auto it = links.find(p.node);
+    if (it != links.end() && it->second.inflight > 0) --it->second.inflight;
+    inflight.fetch_sub(1);
+    try {
+      p.done(std::move(reply));
+    } catch (...) {
+      // A callback must not take the I/O thread down.
+    }
+  }
+
+  // Picks the least-loaded live replica of the tenant not tried yet; "" if none.
+  std::string choose(const pending& p) {
+    auto it = placement.find(p.request.tenant);
+    if (it == placement.end()) return {};
+    const auto now = steady::now();
+    std::string best;
+    std::tuple<int, std::size_t, std::size_t> best_rank{};
+    for (std::size_t i = 0; i < it->second.size(); ++i) {
+      const auto& node = it->second[i];
+      if (std::find(p.tried.begin(), p.tried.end(), node) != p.tried.end()) continue;
+      auto l = links.find(node);
+      if (l == links.end() || !l->second.socket) continue;
+      int penalty = (l->second.suspect_until > now ? 2 : 0) + (l->second.draining ? 1 : 0);
+      std::tuple<int, std::size_t, std::size_t> rank{penalty, l->second.inflight, i};
+      if (best.empty() || rank < best_rank) {
+        best = node;
+        best_rank = rank;
+      }
+    }
+    return best;
+  }
+
+  std::size_t untried_replicas(const pending& p) {
+    auto it = placement.find(p.request.tenant);
+    if (it == placement.end()) return 0;
+    std::size_t n = 0;
+    for (const auto& node : it->second) {
+      auto l = links.find(node);
+      if (l != links.end() && l->second.socket &&
+          std::find(p.tried.begin(), p.tried.end(), node) == p.tried.end()) {
+        ++n;
+      }
+    }
+    return n;
+  }
+
+  // Sends `p` to a replica (at most two attempts in all). Returns false when `p` was answered.
+  bool dispatch(pending& p, errc fail_code, const std::string& fail_message) {
+    while (p.tried.size() < 2) {
+      std::string node = choose(p);
+      if (node.empty()) break;
+      p.tried.push_back(node);
+      auto& l = links[node];
+      auto sent = mf::protocol::send_envelope(*l.socket, "", mf::protocol::make_envelope(p.request, options.node_id));
+      if (!sent) {
+        l.suspect_until = steady::now() + options.suspect_for;
+        continue;
+      }
+      p.node = node;
+      ++l.inflight;
+      const auto now = steady::now();
+      // With another replica left, give this one half the time so a retry still fits.
+      p.attempt_deadline = untried_replicas(p) > 0 && p.tried.size() < 2 ? now + (p.deadline - now) / 2 : p.deadline;
+      if (p.tried.size() > 1) bump(&forwarder_stats::retried);
+      return true;
+    }
+    p.node.clear();
+    if (p.tried.empty()) bump(&forwarder_stats::no_replica);
+    finish(p, error_reply(0, fail_code, fail_message));
+    return false;
+  }
+
+  void bump(std::uint64_t forwarder_stats::*field) {
+    std::lock_guard lock(stats_mutex);
+    ++(stats.*field);
+  }
+
+  void handle_submit(submit s) {
+    pending p;
+    p.client_id = s.request.request_id;
+    p.done = std::move(s.done);
+    p.request = std::move(s.request);
+    const auto id = next_id++;
+    p.request.request_id = id;
+    const auto remaining = std::chrono::milliseconds(std::max<std::int64_t>(0, p.request.deadline_unix_ms - unix_ms_now()));
+    p.deadline = steady::now() + remaining;
+    if (remaining.count() == 0) {
+      finish(p, error_reply(0, errc::deadline_exceeded, "deadline passed before the request was forwarded"));
+      return;
+    }
+    bump(&forwarder_stats::forwarded);
+    if (dispatch(p, errc::unavailable, "no worker holds tenant " + p.request.tenant + " right now")) {
+      pendings.emplace(id, std::move(p));
+    }
+  }
+
+  // Moves a pending request off `node` (dead, timed out or refusing) to another replica.
+  void fail_over(std::uint64_t id, errc code, const std::string& why) {
+    auto it = pendings.find(id);
+    if (it == pendings.end()) return;
+    pending& p = it->second;
+    auto l = links.find(p.node);
+    if (l != links.end() && l->second.inflight > 0) --l->second.inflight;
+    p.node.clear();
+    if (steady::now() >= p.deadline) {
+      finish_and_erase(it, error_reply(0, errc::deadline_exceeded, "deadline exceeded"));
+      return;
+    }
+    // dispatch() decrements nothing on failure beyond what finish() does; undo the double count.
+    if (!dispatch(p, code, why)) pendings.erase(it);
+  }
+
+  void finish_and_erase(std::unordered_map<std::uint64_t, pending>::iterator it, predict_reply reply) {
+    finish(it->second, std::move(reply));
+    pendings.erase(it);
+  }
+
+  void handle_view(cluster_view view) {
+    epoch = view.placement.epoch;
+    placement = std::move(view.placement.tenants);
+    std::map<std::string, bool> alive;  // node -> draining
+    std::size_t up = 0;
+    for (const auto& n : view.nodes) {
+      if (n.role != "worker" || n.state == mf::cluster::node_state::down || n.address.empty()) continue;
+      alive[n.node] = n.state == mf::cluster::node_state::draining;
+      ++up;
+      auto& l = links[n.node];
+      l.draining = n.state == mf::cluster::node_state::draining;
+      if (!l.socket || l.address != n.address) {
+        try {
+          auto s = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
+          auto policy = mf::protocol::socket_policy::node_dealer(options.node_id);
+          (void)mf::protocol::apply_socket_policy(*s, policy);
+          s->connect(n.address);
+          l.socket = std::move(s);
+          l.address = n.address;
+        } catch (const zmq::error_t&) {
+          l.socket.reset();
+        }
+      }
+    }
+    // Nodes gone or down: close their socket and move their requests elsewhere now.
+    std::vector<std::string> gone;
+    for (auto& [node, l] : links) {
+      if (!alive.count(node)) gone.push_back(node);
+    }
+    for (const auto& node : gone) {
+      links.erase(node);
+      std::vector<std::uint64_t> moved;
+      for (auto& [id, p] : pendings) {
+        if (p.node == node) moved.push_back(id);
+      }
+      for (auto id : moved) fail_over(id, errc::unavailable, "worker " + node + " went down");
+    }
+    std::lock_guard lock(stats_mutex);
+    stats.workers_up = up;
+    stats.epoch = epoch;
+  }
+
+  void on_worker_frame(const std::string& node, zmq::socket_t& socket) {
+    for (int i = 0; i < 256; ++i) {
+      auto got = mf::protocol::recv_envelope(socket, std::chrono::milliseconds(0));
+      if (!got) return;  // nothing more to read
+      if (!got->message) continue;  // a worker sent garbage; its request will time out
+      auto* reply = std::get_if<predict_reply>(&got->message->body);
+      std::uint64_t id = reply ? reply->request_id : got->message->head.request_id;
+      auto it = pendings.find(id);
+      if (it == pendings.end() || it->second.node != node) continue;  // late reply of a retried request
+      if (reply) {
+        if (reply->error && reply->error->code == errc::unavailable && it->second.tried.size() < 2) {
+          fail_over(id, errc::unavailable, reply->error->message);
+          continue;
+        }
+        finish_and_erase(it, std::move(*reply));
+      } else if (auto* err = std::get_if<mf::error>(&got->message->body)) {
+        finish_and_erase(it, error_reply(0, err->code, err->message));
+      }
+    }
+  }
+
+  void check_timeouts() {
+    const auto now = steady::now();
+    std::vector<std::uint64_t> expired, retry;
+    for (auto& [id, p] : pendings) {
+      if (now >= p.deadline) {
+        expired.push_back(id);
+      } else if (now >= p.attempt_deadline) {
+        retry.push_back(id);
+      }
+    }
+    for (auto id : expired) {
+      auto it = pendings.find(id);
+      if (auto l = links.find(it->second.node); l != links.end()) l->second.suspect_until = now + options.suspect_for;
+      bump(&forwarder_stats::timed_out);
+      finish_and_erase(it, error_reply(0, errc::deadline_exceeded, "no worker answered before the deadline"));
+    }
+    for (auto id : retry) {
+      auto it = pendings.find(id);
+      if (auto l = links.find(it->second.node); l != links.end()) l->second.suspect_until = now + options.suspect_for;
+      fail_over(id, errc::deadline_exceeded, "no worker answered before the deadline");
+    }
+  }
+
+  void on_front_frame() {
+    for (int i = 0; i < 256; ++i) {
+      auto got = mf::protocol::recv_envelope(*front, std::chrono::milliseconds(0));
+      if (!got) return;
+      std::string identity = got->identity;
+      if (!got->message) {
+        mf::protocol::envelope e;
+        e.body = got->message.error();
+        (void)mf::protocol::send_envelope(*front, identity, e);
+        continue;
+      }
+      auto* req = std::get_if<predict_request>(&got->message->body);
+      if (!req) {
+        mf::protocol::envelope e;
+        e.head.request_id = got->message->head.request_id;
+        e.body = mf::make_error(errc::invalid_input, "the front door takes predict requests only");
+        (void)mf::protocol::send_envelope(*front, identity, e);
+        continue;
+      }
+      if (req->deadline_unix_ms == 0) req->deadline_unix_ms = unix_ms_now() + 1000;
+      if (inflight.load() >= options.max_inflight) {
+        bump(&forwarder_stats::shed);
+        auto r = error_reply(req->request_id, errc::overloaded, "router in-flight limit reached");
+        (void)mf::protocol::send_envelope(*front, identity, mf::protocol::make_envelope(std::move(r), options.node_id));
+        continue;
+      }
+      inflight.fetch_add(1);
+      zmq::socket_t* sock = front.get();
+      std::string sender = options.node_id;
+      handle_submit(submit{std::move(*req), [sock, identity, sender](predict_reply r) {
+                             (void)mf::protocol::send_envelope(*sock, identity,
+                                                               mf::protocol::make_envelope(std::move(r), sender));
+                           }});
+    }
+  }
+
+  void run() {
+    while (!stopping.load()) {
+      std::deque<command> batch;
+      {
+        std::lock_guard lock(inbox_mutex);
+        batch.swap(inbox);
+      }
+      for (auto& c : batch) {
+        if (auto* s = std::get_if<submit>(&c)) {
+          handle_submit(std::move(*s));
+        } else {
+          handle_view(std::move(std::get<cluster_view>(c)));
+        }
+      }
+      std::vector<zmq::pollitem_t> items;
+      std::vector<std::string> item_nodes;
+      items.push_back({nullptr, wake_fd, ZMQ_POLLIN, 0});
+      if (front) items.push_back({front->handle(), 0, ZMQ_POLLIN, 0});
+      for (auto& [node, l] : links) {
+        if (!l.socket) continue;
+        items.push_back({l.socket->handle(), 0, ZMQ_POLLIN, 0});
+        item_nodes.push_back(node);
+      }
+      long timeout_ms = 100;
+      const auto now = steady::now();
+      for (auto& [id, p] : pendings) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(p.attempt_deadline - now).count();
+        timeout_ms = std::min<long>(timeout_ms, std::max<long>(0, left + 1));
+      }
+      try {
+        zmq::poll(items.data(), items.size(), std::chrono::milliseconds(timeout_ms));
+      } catch (const zmq::error_t&) {
+        if (stopping.load()) break;
+      }
+      if (items[0].revents & ZMQ_POLLIN) {
+        std::uint64_t v;
+        [[maybe_unused]] auto n = ::read(wake_fd, &v, sizeof v);
+      }
+      std::size_t k = 1;
+      if (front) {
+        if (items[k].revents & ZMQ_POLLIN) on_front_frame();
+        ++k;
+      }
+      for (std::size_t j = 0; j < item_nodes.size(); ++j, ++k) {
+        if (!(items[k].revents & ZMQ_POLLIN)) continue;
+        auto l = links.find(item_nodes[j]);
+        if (l != links.end() && l->second.socket) on_worker_frame(item_nodes[j], *l->second.socket);
+      }
+      check_timeouts();
+      std::lock_guard lock(stats_mutex);
+      stats.inflight = inflight.load();
+    }
+    for (auto& [id, p] : pendings) finish(p, error_reply(0, errc::unavailable, "router is shutting down"));
+    pendings.clear();
+    std::deque<command> rest;
+    {
+      std::lock_guard lock(inbox_mutex);
+      rest.swap(inbox);
+    }
+    for (auto& c : rest) {
+      if (auto* s = std::get_if<submit>(&c)) {
+        inflight.fetch_sub(1);
+        s->done(error_reply(s->request.request_id, errc::unavailable, "router is shutting down"));
+      }
+    }
+    links.clear();
+    front.reset();
+  }
+};
+
+mf::expected<std::unique_ptr<predict_forwarder>> predict_forwarder::start(forwarder_options options) {
+  auto p = std::make_unique<impl>();
+  p->options = std::move(options);
+  p->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (p->wake_fd < 0) return mf::make_error(errc::internal, "eventfd failed");
+  if (!p->options.front_endpoint.empty()) {
+    try {
+      p->front = std::make_unique<zmq::socket_t>(p->context, zmq::socket_type::router);
+      (void)mf::protocol::apply_socket_policy(*p->front, mf::protocol::socket_policy::front_door());
+      p->front->bind(p->options.front_endpoint);
+      auto ep = mf::protocol::last_endpoint(*p->front);
+      p->front_bound = ep ? *ep : p->options.front_endpoint;
+    } catch (const zmq::error_t& e) {
+      return mf::make_error(errc::unavailable, "cannot bind front door " + p->options.front_endpoint + ": " + e.what());
+    }
+  }
+  auto* raw = p.get();
+  p->thread = std::thread([raw] { raw->run(); });
+  return std::unique_ptr<predict_forwarder>(new predict_forwarder(std::move(p)));
+}
+
+predict_forwarder::predict_forwarder(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+predict_forwarder::~predict_forwarder() {
+  impl_->stopping.store(true);
+  impl_->wake();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void predict_forwarder::predict(mf::protocol::predict_request request, callback done) {
+  if (impl_->inflight.fetch_add(1) >= impl_->options.max_inflight) {
+    impl_->inflight.fetch_sub(1);
+    impl_->bump(&forwarder_stats::shed);
+    done(error_reply(request.request_id, errc::overloaded, "router in-flight limit reached; retry later"));
+    return;
+  }
+  impl_->post(impl::submit{std::move(request), std::move(done)});
+}
+
+void predict_forwarder::update(cluster_view view) { impl_->post(std::move(view)); }
+
+forwarder_stats predict_forwarder::stats() const {
+  std::lock_guard lock(impl_->stats_mutex);
+  auto s = impl_->stats;
+  s.inflight = impl_->inflight.load();
+  return s;
+}
+
+std::string predict_forwarder::front_endpoint() const { return impl_->front_bound; }
+
+}  // namespace mf::router

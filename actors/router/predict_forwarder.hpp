@@ -1,0 +1,75 @@
+// predict_forwarder: the router's predict path. One I/O thread owns the placement cache, a
+// ZeroMQ DEALER per worker and the front-door ROUTER; it picks the least-loaded live replica
+// holding the tenant, matches replies by request id, enforces deadlines, retries once on
+// another replica, and sheds load past a bounded in-flight limit. Public methods are
+// thread-safe; callbacks run on the I/O thread and must not block.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/records.hpp"
+#include "common/expected.hpp"
+#include "protocol/messages.hpp"
+
+namespace mf::router {
+
+struct forwarder_options {
+  std::string node_id = "router";     // routing id of our DEALERs, seen in worker logs
+  std::size_t max_inflight = 4096;     // beyond this, predict answers overloaded (429)
+  std::string front_endpoint;          // ZeroMQ front door to bind; empty = none
+  // A replica that timed out is avoided for this long unless it is the only one left.
+  std::chrono::milliseconds suspect_for{3000};
+};
+
+// What the router knows about the cluster, replaced wholesale on every refresh.
+struct cluster_view {
+  mf::cluster::placement placement;
+  std::vector<mf::cluster::node_record> nodes;
+};
+
+struct forwarder_stats {
+  std::uint64_t forwarded = 0, retried = 0, shed = 0, timed_out = 0, no_replica = 0;
+  std::size_t inflight = 0;
+  std::size_t workers_up = 0;
+  std::int64_t epoch = 0;
+};
+
+class predict_forwarder {
+ public:
+  using callback = std::function<void(mf::protocol::predict_reply)>;
+
+  // Binds the front door (if any) and starts the I/O thread.
+  static mf::expected<std::unique_ptr<predict_forwarder>> start(forwarder_options options);
+  ~predict_forwarder();  // stops the thread; pending requests are answered unavailable
+  predict_forwarder(const predict_forwarder&) = delete;
+  predict_forwarder& operator=(const predict_forwarder&) = delete;
+
+  // Forwards one request; `done` gets the reply or an error reply (overloaded, unavailable,
+  // deadline_exceeded). request.deadline_unix_ms must be set. The request id is replaced by
+  // an internal one and restored in the reply.
+  void predict(mf::protocol::predict_request request, callback done);
+
+  // New placement + node list (from the state watcher). Requests to nodes that left are
+  // retried elsewhere at once.
+  void update(cluster_view view);
+
+  forwarder_stats stats() const;
+  std::string front_endpoint() const;  // the bound endpoint (port resolved), or ""
+
+ private:
+  struct impl;
+  explicit predict_forwarder(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace mf::router

@@ -1,0 +1,87 @@
+// auth: SHA-256 from OpenSSL, comparison with CRYPTO_memcmp (constant time).
+#include "nodes/router/auth.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <array>
+#include <cctype>
+
+namespace mf::router {
+
+std::optional<std::string> bearer_token(std::string_view header) {
+  while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
+  constexpr std::string_view scheme = "bearer";
+  if (header.size() <= scheme.size()) return std::nullopt;
+  for (std::size_t i = 0; i < scheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != scheme[i]) return std::nullopt;
+  }
+  if (header[scheme.size()] != ' ') return std::nullopt;
+  header.remove_prefix(scheme.size());
+  while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
+  while (!header.empty() && (header.back() == ' ' || header.back() == '\r')) header.remove_suffix(1);
+  if (header.empty()) return std::nullopt;
+  return std::string(header);
+}
+
+namespace {
+std::array<unsigned char, SHA256_DIGEST_LENGTH> digest(std::string_view bytes) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> d{};
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), d.data());
+  return d;
+}
+}  // namespace
+
+std::string sha256_hex(std::string_view bytes) {
+  static constexpr char hex[] = "0123456789abcdef";
+  auto d = digest(bytes);
+  std::string out;
+  out.reserve(d.size() * 2);
+  for (unsigned char c : d) {
+    out.push_back(hex[c >> 4]);
+    out.push_back(hex[c & 15]);
+  }
+  return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  auto da = digest(a), db = digest(b);
+  return CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
+}
+
+mf::expected<void> authorize(const principal& who, const route_match& m) {
+  if (who.admin) return {};
+  switch (access_of(m.id)) {
+    case route_access::public_: return {};
+    case route_access::admin: return mf::make_error(errc::forbidden, "this route needs the admin token");
+    case route_access::tenant:
+      if (m.id == route_id::job_get || m.id == route_id::job_cancel) return {};
+      if (m.tenant == who.tenant) return {};
+      return mf::make_error(errc::forbidden, "this key may only use /v1/tenants/" + who.tenant + "/...");
+  }
+  return mf::make_error(errc::forbidden, "forbidden");
+}
+
+std::optional<std::string> key_cache::find(const std::string& key_hash) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(key_hash);
+  if (it == entries_.end()) return std::nullopt;
+  if (it->second.expires < std::chrono::steady_clock::now()) {
+    entries_.erase(it);
+    return std::nullopt;
+  }
+  return it->second.tenant;
+}
+
+void key_cache::put(const std::string& key_hash, std::string tenant) {
+  std::lock_guard lock(mutex_);
+  if (entries_.size() > 100'000) entries_.clear();  // bound memory against key-spraying clients
+  entries_[key_hash] = entry{std::move(tenant), std::chrono::steady_clock::now() + ttl_};
+}
+
+void key_cache::erase_tenant(const std::string& tenant) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(entries_, [&](const auto& kv) { return kv.second.tenant == tenant; });
+}
+
+}  // namespace mf::router

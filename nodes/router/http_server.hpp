@@ -1,0 +1,30 @@
+// http_server: RESTinio front end of the router: turns HTTP requests into api_request values,
+// hands them to router_service and writes the answer whenever it comes (from any thread).
+// start()/stop() from one controlling thread; the server runs on its own I/O threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/expected.hpp"
+#include "nodes/router/router_service.hpp"
+
+namespace mf::router {
+
+class http_server {
+ public:
+  // Binds address:port (port 0 = pick a free one) and starts `threads` I/O threads.
+  static mf::expected<std::unique_ptr<http_server>> start(router_service& service, const std::string& address,
+                                                          std::uint16_t port, std::size_t threads = 2);
+  ~http_server();  // stops accepting, closes connections, joins the I/O threads
+  std::uint16_t port() const;
+
+  struct impl;
+
+ private:
+  explicit http_server(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace mf::router

@@ -1,0 +1,184 @@
+// router_command: parse flags, start the pieces in dependency order (forwarder, watcher,
+// service, HTTP), print the ready line, wait for SIGTERM/SIGINT, stop in reverse order.
+#include "nodes/router/router_command.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "cluster/blob_store.hpp"
+#include "cluster/redis_registry.hpp"
+#include "nodes/router/http_server.hpp"
+#include "nodes/router/state_watcher.hpp"
+
+namespace mf::router {
+namespace {
+
+struct router_flags {
+  std::string id;
+  std::string redis = "redis://127.0.0.1:6379";
+  std::string key_prefix = "mf:";
+  std::string http = "0.0.0.0:8080";
+  std::string front;
+  std::string admin_token;
+  std::string admin_token_file;
+  std::string store = "fs:var/blobs";
+  std::string web_root;
+  std::size_t http_threads = 2;
+  std::size_t blocking_threads = 2;
+  std::size_t max_inflight = 4096;
+  std::int64_t default_deadline_ms = 1000;
+};
+
+bool split_host_port(const std::string& s, std::string& host, std::uint16_t& port) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = s.substr(0, colon);
+  try {
+    int p = std::stoi(s.substr(colon + 1));
+    if (p < 0 || p > 65535) return false;
+    port = static_cast<std::uint16_t>(p);
+  } catch (...) {
+    return false;
+  }
+  if (host.empty()) host = "0.0.0.0";
+  return true;
+}
+
+int run_router(const router_flags& f) {
+  std::string token = f.admin_token;
+  if (!f.admin_token_file.empty()) {
+    std::ifstream in(f.admin_token_file);
+    if (!in) {
+      std::cerr << "modelfleet router: cannot read --admin-token-file " << f.admin_token_file << "\n";
+      return 2;
+    }
+    std::getline(in, token);
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  }
+  std::string host;
+  std::uint16_t port = 0;
+  if (!split_host_port(f.http, host, port)) {
+    std::cerr << "modelfleet router: --http must be HOST:PORT, got " << f.http << "\n";
+    return 2;
+  }
+  const std::string id = f.id.empty() ? "router-" + std::to_string(::getpid()) : f.id;
+
+  // Block the stop signals before any thread starts so only sigwait below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  forwarder_options fo;
+  fo.node_id = id;
+  fo.max_inflight = f.max_inflight;
+  fo.front_endpoint = f.front;
+  auto forwarder = predict_forwarder::start(fo);
+  if (!forwarder) {
+    std::cerr << "modelfleet router: " << forwarder.error().message << "\n";
+    return 1;
+  }
+
+  const std::string redis_url = f.redis, prefix = f.key_prefix, store = f.store;
+  context_factory factory = [redis_url, prefix, store]() -> mf::expected<handler_context> {
+    mf::cluster::redis_options ro;
+    ro.lazy_connect = true;  // a router starts (and serves predictions) while Redis is down
+    auto reg = mf::cluster::redis_registry::connect(redis_url, prefix, ro);
+    if (!reg) return std::move(reg).error();
+    auto blobs = mf::cluster::make_blob_store(store, redis_url, prefix);
+    if (!blobs) return std::move(blobs).error();
+    handler_context ctx;
+    ctx.registry = std::make_shared<mf::cluster::redis_registry>(std::move(*reg));
+    ctx.blobs = std::shared_ptr<mf::cluster::blob_store>(std::move(*blobs));
+    return ctx;
+  };
+  service_options so;
+  so.admin_token = token;
+  so.blocking_threads = f.blocking_threads;
+  so.default_deadline_ms = f.default_deadline_ms;
+  so.web_root = f.web_root;
+  auto service = router_service::create(so, factory, forwarder->get());
+  if (!service) {
+    std::cerr << "modelfleet router: " << service.error().message << "\n";
+    return 1;
+  }
+  auto server = http_server::start(**service, host, port, f.http_threads);
+  if (!server) {
+    std::cerr << "modelfleet router: " << server.error().message << "\n";
+    return 1;
+  }
+  const std::string shown_host = host == "0.0.0.0" ? "127.0.0.1" : host;
+  const std::string http_url = "http://" + shown_host + ":" + std::to_string((*server)->port());
+
+  watcher_options wo;
+  wo.redis_url = f.redis;
+  wo.key_prefix = f.key_prefix;
+  wo.self.node = id;
+  wo.self.role = "router";
+  wo.self.address = http_url;
+  wo.self.admin_address = (*forwarder)->front_endpoint();
+  state_watcher watcher(wo, **forwarder);
+  if (auto r = watcher.start(); !r) {
+    std::cerr << "modelfleet router: Redis not reachable yet (" << r.error().message << "); retrying in background\n";
+  }
+
+  std::cout << "modelfleet router " << id << " ready http=" << http_url;
+  if (!(*forwarder)->front_endpoint().empty()) std::cout << " front=" << (*forwarder)->front_endpoint();
+  std::cout << std::endl;
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::cout << "modelfleet router " << id << " stopping (signal " << sig << ")" << std::endl;
+  server->reset();     // stop taking requests
+  service->reset();    // finish queued state work
+  forwarder->reset();  // answer what is still in flight
+  return 0;
+}
+
+}  // namespace
+
+void add_router_command(CLI::App& app) {
+  auto f = std::make_shared<router_flags>();
+  auto* cmd = app.add_subcommand("router", "REST gateway + ZeroMQ front door: routes predictions to workers");
+  cmd->add_option("--id", f->id, "Node id of this router (default router-<pid>)")->envname("MODELFLEET_ID");
+  cmd->add_option("--redis", f->redis, "Redis URL redis://[user:pass@]host:port/db")
+      ->envname("MODELFLEET_REDIS")
+      ->capture_default_str();
+  cmd->add_option("--key-prefix", f->key_prefix, "Prefix of every Redis key")
+      ->envname("MODELFLEET_KEY_PREFIX")
+      ->capture_default_str();
+  cmd->add_option("--http", f->http, "HTTP listen address HOST:PORT (port 0 = any free port)")
+      ->envname("MODELFLEET_HTTP")
+      ->capture_default_str();
+  cmd->add_option("--front", f->front, "ZeroMQ front door endpoint to bind, e.g. tcp://0.0.0.0:5555 (empty = off)")
+      ->envname("MODELFLEET_FRONT");
+  cmd->add_option("--admin-token", f->admin_token, "Admin bearer token (empty and no file = auth off)")
+      ->envname("MODELFLEET_ADMIN_TOKEN");
+  cmd->add_option("--admin-token-file", f->admin_token_file, "File whose first line is the admin token")
+      ->envname("MODELFLEET_ADMIN_TOKEN_FILE");
+  cmd->add_option("--store", f->store, "Blob store: fs:/path or redis")->envname("MODELFLEET_STORE")->capture_default_str();
+  cmd->add_option("--web-root", f->web_root, "Directory served at /admin/ (empty = none)")->envname("MODELFLEET_WEB_ROOT");
+  cmd->add_option("--http-threads", f->http_threads, "HTTP I/O threads")
+      ->envname("MODELFLEET_HTTP_THREADS")
+      ->capture_default_str();
+  cmd->add_option("--blocking-threads", f->blocking_threads, "Threads (each with a Redis connection) for state routes")
+      ->envname("MODELFLEET_BLOCKING_THREADS")
+      ->capture_default_str();
+  cmd->add_option("--max-inflight", f->max_inflight, "Predictions in flight before 429 + Retry-After")
+      ->envname("MODELFLEET_MAX_INFLIGHT")
+      ->capture_default_str();
+  cmd->add_option("--default-deadline-ms", f->default_deadline_ms, "Predict deadline without X-Request-Deadline-Ms")
+      ->envname("MODELFLEET_DEFAULT_DEADLINE_MS")
+      ->capture_default_str();
+  cmd->callback([f] {
+    int rc = run_router(*f);
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace mf::router
