@@ -17,6 +17,7 @@ void add_common_options(CLI::App* leaf, common_options& options, bool json_flag)
       ->capture_default_str();
   leaf->add_option("--token", options.token,
                    "Bearer token (admin token or tenant key); default: MODELFLEET_TOKEN, else "
+                   "MODELFLEET_ADMIN_TOKEN, else the file MODELFLEET_ADMIN_TOKEN_FILE, else "
                    "$MODELFLEET_DATA_DIR/admin.token (./var/admin.token)")
       ->envname("MODELFLEET_TOKEN");
   leaf->add_option("-o,--output", options.output, "Output format")
@@ -32,11 +33,26 @@ void add_common_options(CLI::App* leaf, common_options& options, bool json_flag)
 }
 
 api_client make_client(const common_options& options) {
+  // --token / MODELFLEET_TOKEN, else the admin token a node on this host would use
+  // (MODELFLEET_ADMIN_TOKEN, MODELFLEET_ADMIN_TOKEN_FILE), else the one ./ops/up wrote.
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v != nullptr ? v : "");
+  };
+  auto first_line = [](const std::string& path) {
+    std::string line;
+    std::ifstream file(path);
+    std::getline(file, line);
+    return line;
+  };
   std::string token = options.token;
+  if (token.empty()) token = env("MODELFLEET_ADMIN_TOKEN");
+  if (token.empty() && !env("MODELFLEET_ADMIN_TOKEN_FILE").empty()) {
+    token = first_line(env("MODELFLEET_ADMIN_TOKEN_FILE"));
+  }
   if (token.empty()) {
-    const char* dir = std::getenv("MODELFLEET_DATA_DIR");
-    std::ifstream file(std::string(dir != nullptr && *dir != 0 ? dir : "var") + "/admin.token");
-    std::getline(file, token);
+    const std::string dir = env("MODELFLEET_DATA_DIR");
+    token = first_line((dir.empty() ? std::string("var") : dir) + "/admin.token");
   }
   const auto ms = static_cast<long long>(options.timeout_seconds * 1000.0);
   return api_client(options.url, token, std::chrono::milliseconds(ms > 0 ? ms : 30000));

@@ -16,6 +16,8 @@ struct jobs_options {
   std::string job_id;
   std::string tenant;
   std::string status;
+  double wait_seconds = 3600;
+  double poll_seconds = 0.25;
 };
 
 bool finished(const std::string& status) {
@@ -96,6 +98,11 @@ int cancel(const cli_io& io, const jobs_options& o) {
   return exit_ok;
 }
 
+int wait(const cli_io& io, const jobs_options& o) {
+  auto client = make_client(o.common);
+  return wait_for_job(io, client, o.job_id, o.common.json(), o.wait_seconds, o.poll_seconds);
+}
+
 }  // namespace
 
 int print_finished_job(const cli_io& io, const nlohmann::json& job, bool json) {
@@ -161,7 +168,7 @@ int wait_for_job(const cli_io& io, api_client& client, const std::string& job_id
 }
 
 void add_jobs_commands(CLI::App& app, const cli_io& io) {
-  auto* group = app.add_subcommand("jobs", "Show, list and cancel training jobs");
+  auto* group = app.add_subcommand("jobs", "Show, list, wait for and cancel training jobs");
   group->require_subcommand(1);
 
   auto show_opts = std::make_shared<jobs_options>();
@@ -179,6 +186,18 @@ void add_jobs_commands(CLI::App& app, const cli_io& io) {
       ->check(CLI::IsMember({"queued", "running", "succeeded", "failed", "cancelled"}));
   add_common_options(l, list_opts->common);
   set_action(l, [io, list_opts] { return list(io, *list_opts); });
+
+  auto wait_opts = std::make_shared<jobs_options>();
+  auto* w = group->add_subcommand("wait", "Wait for a job to finish (exit 0 only if it succeeded)");
+  w->add_option("job_id", wait_opts->job_id, "Job id")->required();
+  w->add_option("--wait-timeout", wait_opts->wait_seconds, "Give up after this many seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  w->add_option("--poll-interval", wait_opts->poll_seconds, "Seconds between job polls")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  add_common_options(w, wait_opts->common);
+  set_action(w, [io, wait_opts] { return wait(io, *wait_opts); });
 
   auto cancel_opts = std::make_shared<jobs_options>();
   auto* c = group->add_subcommand("cancel", "Cancel a queued or running job");

@@ -262,6 +262,14 @@ TEST_CASE("train waits for the job: plain lines off a terminal, a bar on one, JS
   }
   {
     job_script script;
+    fake_router router([&](const fake_request& r) { return script.handle(r); });
+    auto r = run(with(router, {"jobs", "wait", "j1", "--poll-interval", "0.01"}));
+    CHECK(r.code == 0);
+    CHECK(r.out.find("job j1 succeeded") != std::string::npos);
+    CHECK(router.requests().size() == 3);  // queued, running, succeeded: no POST
+  }
+  {
+    job_script script;
     script.final_status = "failed";
     fake_router router([&](const fake_request& r) { return script.handle(r); });
     auto r = run(with(router, args));
@@ -492,6 +500,12 @@ TEST_CASE("nodes list, drain, undrain and placement") {
   CHECK(run(with(router, {"nodes", "drain", "worker-1"})).out == "node worker-1: draining\n");
   CHECK(run(with(router, {"nodes", "undrain", "worker-1"})).out == "node worker-1: undrained\n");
   CHECK(run(with(router, {"nodes", "drain", "worker-9"})).code == 1);
+  // worker-1 reports state "up" with 2 tenants, so a bounded --wait gives up with exit 1.
+  auto w = run(
+      with(router, {"nodes", "drain", "worker-1", "--wait", "0.05", "--poll-interval", "0.01"}));
+  CHECK(w.code == 1);
+  CHECK(w.err ==
+        "error: deadline_exceeded: node worker-1 is still up with 2 tenants after 0.05 s\n");
 
   auto p = run(with(router, {"placement", "--tenant", "acme"}));
   CHECK(p.code == 0);
@@ -504,6 +518,8 @@ TEST_CASE("the token comes from MODELFLEET_DATA_DIR/admin.token when none is giv
   const auto token_path = temp_file("admin.token", "file-token\n");
   const auto dir = std::filesystem::path(token_path).parent_path().string();
   ::unsetenv("MODELFLEET_TOKEN");
+  ::unsetenv("MODELFLEET_ADMIN_TOKEN");
+  ::unsetenv("MODELFLEET_ADMIN_TOKEN_FILE");
   ::setenv("MODELFLEET_DATA_DIR", dir.c_str(), 1);
   auto r = run({"tenants", "list", "--url", router.url()});
   ::unsetenv("MODELFLEET_DATA_DIR");
@@ -516,4 +532,10 @@ TEST_CASE("the token comes from MODELFLEET_DATA_DIR/admin.token when none is giv
   ::unsetenv("MODELFLEET_TOKEN");
   CHECK(e.code == 0);
   CHECK(router.requests().back().headers.at("authorization") == "Bearer env-token");
+  const auto node_token = temp_file("node.token", "node-token\n");
+  ::setenv("MODELFLEET_ADMIN_TOKEN_FILE", node_token.c_str(), 1);
+  auto n = run({"tenants", "list", "--url", router.url()});
+  ::unsetenv("MODELFLEET_ADMIN_TOKEN_FILE");
+  CHECK(n.code == 0);
+  CHECK(router.requests().back().headers.at("authorization") == "Bearer node-token");
 }
