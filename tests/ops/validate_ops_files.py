@@ -4,7 +4,8 @@ objects operations.md promises (Redis, coordinator Deployment x2, router Deploym
 worker StatefulSet with /readyz readiness and a preStop drain), selectors match their pods, the
 kustomization lists files that exist; ops/prometheus.yml scrapes every role; the systemd units
 have ExecStart lines running each role; ops/up and ops/down parse as bash; ops/redis.conf is
-accepted by a real redis-server with AOF on and no eviction; the demo dataset has 200 rows.
+accepted by a real redis-server with AOF on and no eviction; the demo dataset has 200 rows; docs/operations.md lists every metric name the nodes' sources
+export and has the sections the operations issue asks for.
 Usage: validate_ops_files.py REPO_ROOT. Exit 0 when all checks pass; prints every failure."""
 import csv
 import os
@@ -209,6 +210,26 @@ check(rows[0][-1] == "churned" and len(rows) == 201, "ops/demo/churn.csv: header
 check(all(len(r) == 5 and r[-1] in ("0", "1") for r in rows[1:]), "ops/demo/churn.csv: 4 features + 0/1 label per row")
 labels = [r[-1] for r in rows[1:]]
 check(30 < labels.count("1") < 170, "ops/demo/churn.csv: both classes present")
+
+# ---- docs/operations.md lists every metric the nodes export ------------------------------------
+doc_path = os.path.join(root, "docs", "operations.md")
+check(os.path.exists(doc_path), "docs/operations.md is missing")
+if os.path.exists(doc_path):
+    doc = open(doc_path).read()
+    exported = set()
+    for folder in ["actors", "nodes"]:
+        for dirpath, _, files in os.walk(os.path.join(root, folder)):
+            if os.sep + "bench" in dirpath or dirpath.endswith(os.sep + "cli"):
+                continue
+            for name in files:
+                if name.endswith((".cpp", ".hpp")):
+                    text = open(os.path.join(dirpath, name), errors="replace").read()
+                    for m in re.findall(r"\bmodelfleet_[a-z_]+", text):
+                        exported.add(re.sub(r"_(bucket|sum|count)$", "", m))
+    for metric in sorted(exported):
+        check(f"`{metric}" in doc, f"docs/operations.md does not list the metric {metric}")
+    for heading in ["Scaling out and in", "Sentinel", "Backups of the blob store", "Upgrading", "Failure modes"]:
+        check(heading in doc, f"docs/operations.md has no section on {heading}")
 
 for f in failures:
     print("FAIL:", f)
