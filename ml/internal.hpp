@@ -95,7 +95,10 @@ const algorithm_info* find_algorithm(std::string_view name);  // nullptr for unk
 // Writes dlib serialization primitives; doubles travel as their exact 64-bit patterns.
 class payload_writer {
  public:
-  explicit payload_writer(std::string& out) : out_(out) {}
+  explicit payload_writer(std::string& out);
+  ~payload_writer();
+  payload_writer(const payload_writer&) = delete;
+  payload_writer& operator=(const payload_writer&) = delete;
   void tag(std::string_view t);
   void u64(std::uint64_t v);
   void f64(double v);
@@ -104,14 +107,18 @@ class payload_writer {
   void f32s(const std::vector<float>& v);
 
  private:
-  std::string& out_;
+  struct stream;  // one ostream appending to the string, built once
+  std::unique_ptr<stream> out_;
 };
 
 // Reads what payload_writer wrote, from memory. Every count is capped by the bytes left, so a
 // hostile payload cannot make it allocate more than the payload's own size; throws payload_error.
 class payload_reader {
  public:
-  explicit payload_reader(std::string_view bytes) : bytes_(bytes) {}
+  explicit payload_reader(std::string_view bytes);
+  ~payload_reader();
+  payload_reader(const payload_reader&) = delete;
+  payload_reader& operator=(const payload_reader&) = delete;
   void expect_tag(std::string_view t);
   std::uint64_t u64(std::uint64_t max);
   double f64();
@@ -120,14 +127,13 @@ class payload_reader {
   std::vector<double> f64s_upto(std::size_t max_count);
   std::vector<std::uint32_t> u32s_upto(std::size_t max_count);
   std::vector<float> f32s_upto(std::size_t max_count);
-  bool at_end() const { return pos_ == bytes_.size(); }
-  std::size_t remaining() const { return bytes_.size() - pos_; }
+  bool at_end() const { return remaining() == 0; }
+  std::size_t remaining() const;
 
  private:
-  template <class T>
-  T read_primitive();
-  std::string_view bytes_;
-  std::size_t pos_ = 0;
+  std::uint64_t read_u64();
+  struct stream;  // one istream over the bytes, built once (dlib reads through it)
+  std::unique_ptr<stream> in_;
 };
 
 // Algorithm entry points (one .cpp per family keeps dlib's compile cost where it belongs).

@@ -20,23 +20,52 @@ class memory_buf : public std::streambuf {
     char* b = const_cast<char*>(begin);  // never written: get area only
     setg(b, b, b + size);
   }
-  std::size_t consumed() const { return static_cast<std::size_t>(gptr() - eback()); }
+  std::size_t left() const { return static_cast<std::size_t>(egptr() - gptr()); }
 };
 
+// A write-only streambuf appending to a std::string, so dlib writes straight into the payload.
+class string_buf : public std::streambuf {
+ public:
+  explicit string_buf(std::string& out) : out_(out) {}
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) out_.push_back(static_cast<char>(c));
+    return c;
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    out_.append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+
+ private:
+  std::string& out_;
+};
+
+}  // namespace
+
+struct payload_writer::stream {
+  string_buf buf;
+  std::ostream out;
+  explicit stream(std::string& s) : buf(s), out(&buf) {}
+};
+
+payload_writer::payload_writer(std::string& out) : out_(std::make_unique<stream>(out)) {}
+payload_writer::~payload_writer() = default;
+
+namespace {
 template <class T>
-void write_one(std::string& out, const T& v) {
-  std::ostringstream os;
-  dlib::serialize(v, os);
-  out += os.str();
+void write_one(std::ostream& out, const T& v) {
+  dlib::serialize(v, out);
 }
 
 }  // namespace
 
 void payload_writer::tag(std::string_view t) {
-  write_one(out_, std::string(t));
+  write_one(out_->out, std::string(t));
 }
 void payload_writer::u64(std::uint64_t v) {
-  write_one(out_, static_cast<unsigned long long>(v));
+  write_one(out_->out, static_cast<unsigned long long>(v));
 }
 void payload_writer::f64(double v) {
   u64(std::bit_cast<std::uint64_t>(v));
@@ -54,39 +83,50 @@ void payload_writer::f32s(const std::vector<float>& v) {
   for (float x : v) u64(std::bit_cast<std::uint32_t>(x));
 }
 
-template <class T>
-T payload_reader::read_primitive() {
-  memory_buf buf(bytes_.data() + pos_, bytes_.size() - pos_);
-  std::istream in(&buf);
-  T v{};
+struct payload_reader::stream {
+  memory_buf buf;
+  std::istream in;
+  stream(const char* data, std::size_t size) : buf(data, size), in(&buf) {}
+};
+
+payload_reader::payload_reader(std::string_view bytes)
+    : in_(std::make_unique<stream>(bytes.data(), bytes.size())) {}
+payload_reader::~payload_reader() = default;
+
+std::size_t payload_reader::remaining() const {
+  return in_->buf.left();
+}
+
+std::uint64_t payload_reader::read_u64() {
+  unsigned long long v = 0;
   try {
-    dlib::deserialize(v, in);
+    dlib::deserialize(v, in_->in);
   } catch (const dlib::serialization_error& e) {
     throw payload_error(std::string("payload: ") + e.what());
   }
-  if (!in) throw payload_error("payload: truncated");
-  pos_ += buf.consumed();
+  if (!in_->in) throw payload_error("payload: truncated");
   return v;
 }
 
 void payload_reader::expect_tag(std::string_view t) {
   // dlib strings are a length then bytes: check the length before reading any of it.
   const std::uint64_t n = u64(remaining());
-  if (n != t.size() || std::string_view(bytes_.data() + pos_, n) != t) {
+  if (n != t.size()) throw payload_error("payload: expected section '" + std::string(t) + "'");
+  std::string got(n, '\0');
+  if (!in_->in.read(got.data(), static_cast<std::streamsize>(n)) || got != t) {
     throw payload_error("payload: expected section '" + std::string(t) + "'");
   }
-  pos_ += n;
 }
 
 std::uint64_t payload_reader::u64(std::uint64_t max) {
-  const auto v = read_primitive<unsigned long long>();
+  const auto v = read_u64();
   if (v > max)
     throw payload_error("payload: value " + std::to_string(v) + " exceeds " + std::to_string(max));
   return v;
 }
 
 double payload_reader::f64() {
-  return std::bit_cast<double>(static_cast<std::uint64_t>(read_primitive<unsigned long long>()));
+  return std::bit_cast<double>(read_u64());
 }
 
 double payload_reader::finite_f64() {

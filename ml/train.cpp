@@ -142,8 +142,10 @@ mf::expected<std::shared_ptr<const model>> train_one(const detail::algorithm_inf
   if (!(options.validation_split >= 0.0 && options.validation_split <= 0.9)) {
     return invalid("validation_split must be in [0, 0.9]");
   }
-  auto [train_rows, val_rows] =
-      split_rows(n, y, options.validation_split, options.seed, meta.classes.size());
+  // Named references, not a structured binding: clang 14 cannot capture those in lambdas.
+  auto split = split_rows(n, y, options.validation_split, options.seed, meta.classes.size());
+  std::vector<std::size_t>& train_rows = split.first;
+  std::vector<std::size_t>& val_rows = split.second;
   if (train_rows.size() < 2) return invalid("too few training rows after the validation split");
   // No holdout (validation_split 0 or a tiny dataset): metrics are measured on the training rows.
   if (val_rows.empty()) val_rows = train_rows;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <thread>
 
 #include "ml/ml.hpp"
 #include "synthetic.hpp"
@@ -202,4 +203,32 @@ TEST_CASE("validation_split 0 measures on the training rows") {
   auto t = train("logistic_regression", {}, test::separable(100, 2), o);
   REQUIRE(t);
   CHECK(t->metrics.values.at("accuracy") >= 0.95);
+}
+
+TEST_CASE("predict is safe to call concurrently on one model (no lock)") {
+  for (const char* algorithm : {"mlp", "svm_rbf", "random_forest"}) {
+    CAPTURE(algorithm);
+    const auto data =
+        std::string(algorithm) == "random_forest" ? test::nonlinear_target(150) : test::circle(150);
+    auto t = train(algorithm, {}, data, {});
+    REQUIRE(t);
+    const auto rows = test::random_rows(64, 2);
+    prediction expected;
+    REQUIRE(t->model->predict(rows, 64, expected));
+    std::atomic<int> mismatches{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i) {
+      threads.emplace_back([&] {
+        prediction p;
+        for (int k = 0; k < 200; ++k) {
+          if (!t->model->predict(rows, 64, p) || p.values != expected.values ||
+              p.probabilities != expected.probabilities) {
+            ++mismatches;
+          }
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    CHECK(mismatches == 0);
+  }
 }
