@@ -125,19 +125,32 @@ mf::expected<void> job_scheduler::resume(const std::vector<cluster::node_record>
   if (!jobs) return jobs.error();
   std::map<std::string, std::string> addresses;
   for (const auto& n : nodes) addresses[n.node] = n.address;
+  const auto now = clock::now();
   for (const auto& job : *jobs) {
     if (job.status == cluster::job_status::running) {
-      // The previous leader's attempt: its result would go to that leader's socket. Stop it
-      // and run the job again at the same reserved version (only the leader publishes).
-      if (auto it = addresses.find(job.node); it != addresses.end() && !it->second.empty()) {
-        (void)links_.send(job.node, it->second,
-                          wrap(protocol::train_cancel{job.id}, links_.sender_id(), job.tenant));
-      }
-      if (job.cancel_requested) {
-        finish(job.id, cluster::job_status::cancelled, std::nullopt);
+      auto node = addresses.find(job.node);
+      if (node != addresses.end() && job.version && *job.version > 0 && job.attempts > 0) {
+        // Adopt the previous leader's attempt instead of re-running it: the worker keeps
+        // training and mirrors its result into the job record (check_running reads it). A dead
+        // worker is noticed by check_running like any other.
+        attempt_state a;
+        a.job_id = job.id;
+        a.tenant = job.tenant;
+        a.model = job.model;
+        a.algorithm = job.algorithm;
+        a.activate = job.activate;
+        a.node = job.node;
+        a.address = node->second;
+        a.attempt = job.attempts;
+        a.version = *job.version;
+        a.assigned_at = a.last_news = now;
+        a.acknowledged = true;
+        a.adopted = true;
+        a.error_at_adoption = job.error;
+        running_[job.id] = std::move(a);
         continue;
       }
-      // A takeover is not the job's fault: the attempt does not count.
+      // Unknown worker: the attempt is lost, but not by the job's fault.
       (void)update_job(job.id, [](cluster::job_record& j) {
         j.status = cluster::job_status::queued;
         j.node.clear();
@@ -149,6 +162,7 @@ mf::expected<void> job_scheduler::resume(const std::vector<cluster::node_record>
     // and died): requeue all; a duplicate entry is skipped at dequeue (status check).
     (void)registry_.requeue_job(job.id);
   }
+  metrics_.jobs_running = running_.size();
   spdlog::info("coordinator: resumed {} unfinished jobs", jobs->size());
   return {};
 }
@@ -221,7 +235,10 @@ mf::expected<void> job_scheduler::publish(const attempt_state& a,
                                           const protocol::train_result& result) {
   auto job = registry_.get_job(a.job_id);
   if (!job) return job.error();
-  if (cluster::is_finished(job->status)) return {};
+  // A worker may mirror its result into the record (status succeeded) before we publish: only
+  // failed/cancelled mean someone else ended the job.
+  if (job->status == cluster::job_status::failed || job->status == cluster::job_status::cancelled)
+    return {};
   if (job->cancel_requested) {
     finish(a.job_id, cluster::job_status::cancelled, std::nullopt);
     return {};
@@ -382,9 +399,28 @@ void job_scheduler::check_running(const std::vector<cluster::node_record>& nodes
       if (job.error().code == errc::not_found) running_.erase(it);  // tenant deleted
       continue;
     }
-    if (cluster::is_finished(job->status)) {
-      running_.erase(it);
+    if (job->status == cluster::job_status::failed ||
+        job->status == cluster::job_status::cancelled) {
+      running_.erase(it);  // ended by someone else (e.g. tenant deleted); succeeded is ours
       continue;
+    }
+    if (a.adopted && !job->cancel_requested) {
+      // The worker mirrors its result into the record: metrics + progress 1 on success, a new
+      // error text on failure.
+      if (job->attempts == a.attempt && job->progress >= 1.0 && !job->metrics.empty()) {
+        protocol::train_result r;
+        r.job_id = id;
+        r.attempt = static_cast<std::uint32_t>(a.attempt);
+        for (const auto& [name, value] : job->metrics) r.metrics.push_back({name, value});
+        handle_result(r);
+        continue;
+      }
+      if (job->attempts == a.attempt && job->error != a.error_at_adoption) {
+        const attempt_state copy = a;
+        running_.erase(it);
+        attempt_lost(copy, "worker " + copy.node + ": " + job->error.value_or("failed"));
+        continue;
+      }
     }
     if (job->cancel_requested) {
       if (!a.cancel_sent) {

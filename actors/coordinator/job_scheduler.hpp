@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -52,7 +53,7 @@ class job_scheduler {
   void set_published_hook(published_hook hook) { on_published_ = std::move(hook); }
 
   // Leadership gained: take over every unfinished job (running attempts of a previous leader
-  // are cancelled on their worker and re-run; queued jobs are put back in the queue).
+  // are adopted and watched through their job record; queued jobs are put back in the queue).
   mf::expected<void> resume(const std::vector<cluster::node_record>& nodes);
   // Leadership lost: forget in-memory state (the next leader resumes from Redis).
   void reset();
@@ -74,6 +75,10 @@ class job_scheduler {
     std::int64_t version = 0;  // reserved at the first assignment, reused by every attempt
     std::chrono::steady_clock::time_point assigned_at{}, last_news{}, last_progress_write{};
     bool acknowledged = false;  // any news from the worker about this attempt
+    // Taken over from a previous leader: the worker's replies may go to that leader's socket,
+    // so completion is also read from the job record the worker mirrors its result into.
+    bool adopted = false;
+    std::optional<std::string> error_at_adoption;
     bool cancel_sent = false;
     std::chrono::steady_clock::time_point cancel_sent_at{};
     double progress = 0;

@@ -1,0 +1,106 @@
+// messages: the atoms and message types exchanged between the worker's actors and threads.
+// Value types (copied into CAF messages); the shared_ptrs inside point to immutable or thread-safe
+// data.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+#include "actors/cache_entry.hpp"
+#include "actors/model_key.hpp"
+#include "actors/model_source.hpp"
+#include "common/error.hpp"
+#include "protocol/messages.hpp"
+
+namespace mf::actors {
+
+using load_atom = caf::atom_constant<caf::atom("load")>;
+using describe_atom = caf::atom_constant<caf::atom("describe")>;
+using activate_atom = caf::atom_constant<caf::atom("activate")>;
+using remove_atom = caf::atom_constant<caf::atom("remove")>;
+using evict_atom = caf::atom_constant<caf::atom("evict")>;
+using drop_tenant_atom = caf::atom_constant<caf::atom("droptenant")>;
+using placement_atom = caf::atom_constant<caf::atom("placement")>;
+using pin_atom = caf::atom_constant<caf::atom("pin")>;
+using quota_atom = caf::atom_constant<caf::atom("quota")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using predict_atom = caf::atom_constant<caf::atom("predict")>;
+using train_atom = caf::atom_constant<caf::atom("train")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using beat_atom = caf::atom_constant<caf::atom("beat")>;
+using poll_atom = caf::atom_constant<caf::atom("poll")>;
+
+// A request for a lease: version < 0 = the active version.
+struct lease_request {
+  model_ref ref;
+  std::int64_t version = -1;
+};
+
+// Answer to a lease_request: `entry` set on success, else `error` says why.
+struct lease_reply {
+  lease entry;
+  mf::error error;
+};
+
+// Result of a loader thread's work (expected<> is not default-constructible, CAF wants that).
+struct load_outcome {
+  loaded_model model;
+  mf::error error;
+  bool ok = false;
+};
+
+struct describe_outcome {
+  std::string tenant;
+  tenant_facts facts;
+  mf::error error;
+  bool ok = false;
+};
+
+// What the host reports for /metrics, heartbeats and tests.
+struct host_stats {
+  std::size_t models_loaded = 0;
+  std::size_t memory_bytes = 0;
+  std::size_t retired_bytes = 0;
+  std::size_t budget_bytes = 0;
+  std::size_t loads_pending = 0;
+  std::size_t waiters = 0;  // requests waiting on pending loads
+  std::size_t tenants = 0;  // tenants placed here
+  std::vector<model_key> resident;
+  std::vector<model_ref> active;
+};
+
+// A predict request on its way through the worker; `route` is the opaque reply address the
+// socket thread understands (the ROUTER identity).
+struct predict_job {
+  std::string route;
+  mf::protocol::predict_request request;
+  std::chrono::steady_clock::time_point received;
+};
+using predict_job_ptr = std::shared_ptr<predict_job>;
+
+struct train_job {
+  std::string route;
+  std::string sender;
+  mf::protocol::train_assign assign;
+};
+
+}  // namespace mf::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::actors::model_key)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::actors::model_ref)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::actors::lease_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::actors::lease_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::actors::load_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::actors::describe_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::actors::host_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::actors::predict_job_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::actors::train_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::protocol::train_cancel)

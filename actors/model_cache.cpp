@@ -1,0 +1,224 @@
+#include "actors/model_cache.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace mf::actors {
+
+namespace {
+std::size_t quota_or_max(const std::unordered_map<std::string, std::size_t>& quotas,
+                         const std::string& tenant) {
+  auto it = quotas.find(tenant);
+  return it == quotas.end() ? std::numeric_limits<std::size_t>::max() : it->second;
+}
+}  // namespace
+
+std::size_t model_cache::tenant_bytes(const std::string& tenant) const {
+  auto it = tenant_used_.find(tenant);
+  return it == tenant_used_.end() ? 0 : it->second;
+}
+
+void model_cache::set_tenant_quota(const std::string& tenant, std::optional<std::size_t> quota) {
+  if (quota)
+    quotas_[tenant] = *quota;
+  else
+    quotas_.erase(tenant);
+}
+
+void model_cache::pin(const model_key& key, bool pinned) {
+  if (pinned)
+    pins_.insert(key);
+  else
+    pins_.erase(key);
+}
+
+lease model_cache::find(const model_key& key) const {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return nullptr;
+  it->second.entry->touch();
+  return it->second.entry;
+}
+
+void model_cache::remove(entry_map::iterator it, bool count_eviction) {
+  const auto& e = *it->second.entry;
+  used_ -= e.bytes;
+  auto t = tenant_used_.find(e.key.tenant);
+  if (t != tenant_used_.end()) {
+    t->second -= e.bytes;
+    if (t->second == 0) tenant_used_.erase(t);
+  }
+  // Someone else may still hold a lease: keep accounting for it until they let go.
+  if (it->second.entry.use_count() > 1) retired_.emplace_back(it->second.entry);
+  if (count_eviction) ++evictions_;
+  entries_.erase(it);
+}
+
+bool model_cache::erase(const model_key& key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return false;
+  remove(it, false);
+  return true;
+}
+
+bool model_cache::evict(const model_key& key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end() || is_pinned(key)) return false;
+  remove(it, true);
+  return true;
+}
+
+std::vector<model_key> model_cache::erase_model(const std::string& tenant,
+                                                const std::string& model) {
+  std::vector<model_key> out;
+  for (auto it =
+           entries_.lower_bound(model_key{tenant, model, std::numeric_limits<std::int64_t>::min()});
+       it != entries_.end() && it->first.tenant == tenant && it->first.model == model;) {
+    out.push_back(it->first);
+    auto next = std::next(it);
+    remove(it, false);
+    it = next;
+  }
+  return out;
+}
+
+std::vector<model_key> model_cache::erase_tenant(const std::string& tenant) {
+  std::vector<model_key> out;
+  for (auto it =
+           entries_.lower_bound(model_key{tenant, "", std::numeric_limits<std::int64_t>::min()});
+       it != entries_.end() && it->first.tenant == tenant;) {
+    out.push_back(it->first);
+    auto next = std::next(it);
+    remove(it, false);
+    it = next;
+  }
+  return out;
+}
+
+std::size_t model_cache::retired_bytes() {
+  std::size_t total = 0;
+  std::erase_if(retired_, [&](const std::weak_ptr<const cache_entry>& w) {
+    auto p = w.lock();
+    if (!p) return true;
+    total += p->bytes;
+    return false;
+  });
+  return total;
+}
+
+std::vector<lease> model_cache::entries() const {
+  std::vector<lease> out;
+  out.reserve(entries_.size());
+  for (const auto& [k, slot] : entries_) out.push_back(slot.entry);
+  return out;
+}
+
+std::vector<model_key> model_cache::keys_lru_order() const {
+  std::vector<std::pair<std::uint64_t, model_key>> v;
+  for (const auto& [k, slot] : entries_)
+    v.emplace_back(slot.entry->last_use.load(std::memory_order_relaxed), k);
+  std::sort(v.begin(), v.end());
+  std::vector<model_key> out;
+  for (auto& p : v) out.push_back(std::move(p.second));
+  return out;
+}
+
+// Least recently used unpinned key among: the tenant's own models (of_tenant) or the other
+// tenants' models (optionally only those tenants above their fair share).
+std::optional<model_key> model_cache::lru_of(const std::string& tenant, bool of_tenant,
+                                             std::size_t fair_share, bool only_over_share) const {
+  const model_key* best = nullptr;
+  std::uint64_t best_stamp = std::numeric_limits<std::uint64_t>::max();
+  for (const auto& [k, slot] : entries_) {
+    if ((k.tenant == tenant) != of_tenant || pins_.count(k)) continue;
+    if (only_over_share && tenant_bytes(k.tenant) <= fair_share) continue;
+    auto stamp = slot.entry->last_use.load(std::memory_order_relaxed);
+    if (stamp < best_stamp) {
+      best_stamp = stamp;
+      best = &k;
+    }
+  }
+  if (!best) return std::nullopt;
+  return *best;
+}
+
+std::optional<model_key> model_cache::pick_victim(const std::string& tenant,
+                                                  std::size_t incoming) const {
+  std::size_t tenants = tenant_used_.size() + (tenant_used_.count(tenant) ? 0 : 1);
+  std::size_t fair_share = budget_ / std::max<std::size_t>(1, tenants);
+  bool self_over = tenant_bytes(tenant) + incoming > fair_share;
+  if (self_over) {
+    if (auto k = lru_of(tenant, true, fair_share, false)) return k;
+    return lru_of(tenant, false, fair_share, true);
+  }
+  if (auto k = lru_of(tenant, false, fair_share, true)) return k;
+  return lru_of(tenant, true, fair_share, false);
+}
+
+mf::expected<model_cache::insert_result> model_cache::insert(
+    model_key key, std::shared_ptr<const mf::ml::model> model, std::size_t bytes) {
+  const std::size_t quota = quota_or_max(quotas_, key.tenant);
+  if (bytes > budget_ || bytes > quota)
+    return mf::make_error(mf::errc::payload_too_large,
+                          "model " + to_string(key) + " needs " + std::to_string(bytes) +
+                              " bytes, more than the " +
+                              (bytes > budget_ ? "node budget" : "tenant quota"));
+
+  // Plan first, then apply, so a failed insert leaves the cache untouched.
+  std::vector<model_key> victims;
+  if (auto planned = plan_victims(key, bytes, quota, victims); !planned) return planned.error();
+
+  insert_result result;
+  if (auto it = entries_.find(key); it != entries_.end()) remove(it, false);
+  for (const auto& v : victims) {
+    remove(entries_.find(v), true);
+    result.evicted.push_back(v);
+  }
+  auto entry = std::make_shared<cache_entry>(key, std::move(model), bytes);
+  used_ += bytes;
+  tenant_used_[key.tenant] += bytes;
+  entries_.emplace(std::move(key), entry_slot{entry});
+  result.entry = std::move(entry);
+  return result;
+}
+
+mf::expected<void> model_cache::plan_victims(const model_key& key, std::size_t bytes,
+                                             std::size_t quota,
+                                             std::vector<model_key>& victims) const {
+  std::set<model_key> planned;
+  std::size_t used = used_;
+  std::size_t self_used = tenant_bytes(key.tenant);
+  if (auto it = entries_.find(key); it != entries_.end()) {  // replacement frees the old copy
+    used -= it->second.entry->bytes;
+    self_used -= it->second.entry->bytes;
+    planned.insert(key);
+  }
+  // Work on a scratch copy of the accounting so pick_victim sees the planned state.
+  model_cache scratch_view(*this);  // small metadata copy; entries are shared_ptrs
+  for (const auto& k : planned) scratch_view.remove(scratch_view.entries_.find(k), false);
+  scratch_view.retired_.clear();
+  while (self_used + bytes > quota) {
+    auto v = scratch_view.lru_of(key.tenant, true, 0, false);
+    if (!v)
+      return mf::make_error(mf::errc::overloaded,
+                            "tenant " + key.tenant + " quota is held by pinned models");
+    auto it = scratch_view.entries_.find(*v);
+    used -= it->second.entry->bytes;
+    self_used -= it->second.entry->bytes;
+    scratch_view.remove(it, false);
+    victims.push_back(*v);
+  }
+  while (used + bytes > budget_) {
+    auto v = scratch_view.pick_victim(key.tenant, bytes);
+    if (!v)
+      return mf::make_error(mf::errc::overloaded,
+                            "no room for " + to_string(key) +
+                                ": the rest is pinned or within other tenants' fair share");
+    auto it = scratch_view.entries_.find(*v);
+    used -= it->second.entry->bytes;
+    scratch_view.remove(it, false);
+    victims.push_back(*v);
+  }
+  return {};
+}
+
+}  // namespace mf::actors

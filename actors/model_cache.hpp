@@ -1,0 +1,97 @@
+// model_cache: memory-budgeted LRU of loaded models keyed by (tenant, model, version),
+// tenant-aware. Not thread-safe: owned by the model-host actor. Readers get leases through the
+// published snapshot.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/cache_entry.hpp"
+#include "common/expected.hpp"
+
+namespace mf::actors {
+
+// Eviction policy (why: one noisy tenant must not empty the cache of the others):
+//  1. A tenant with a memory quota never holds more than its quota; it evicts its own LRU first.
+//  2. When the global budget is short, the fair share is budget / (tenants holding memory). If the
+//     inserting tenant stays within its fair share, the victims are the LRU models of tenants
+//     above their fair share; otherwise the inserting tenant evicts its own LRU models first.
+//  3. Pinned models are never evicted. If no allowed victim remains, insert fails (overloaded)
+//     and the cache is left as it was before the call.
+// Evicted entries stop counting against the budget but are tracked as "retired" until the last
+// lease on them is dropped, so reported memory stays honest while predictions finish.
+class model_cache {
+ public:
+  explicit model_cache(std::size_t budget_bytes) : budget_(budget_bytes) {}
+
+  struct insert_result {
+    lease entry;
+    std::vector<model_key> evicted;
+  };
+
+  // Adds (or replaces) a model. Errors: payload_too_large (never fits the budget or quota),
+  // overloaded (room cannot be made under the policy above).
+  mf::expected<insert_result> insert(model_key key, std::shared_ptr<const mf::ml::model> model,
+                                     std::size_t bytes);
+
+  // Looks up and marks as recently used; nullptr if absent.
+  lease find(const model_key& key) const;
+  bool contains(const model_key& key) const { return entries_.count(key) != 0; }
+
+  // Removal (deleted versions, tenants placed elsewhere). Pins do not protect against deletes.
+  bool erase(const model_key& key);
+  std::vector<model_key> erase_model(const std::string& tenant, const std::string& model);
+  std::vector<model_key> erase_tenant(const std::string& tenant);
+  // Evicts by policy (an explicit "evict" event): refuses pinned keys.
+  bool evict(const model_key& key);
+
+  // Pins survive a key not being loaded yet: the pin applies when it arrives.
+  void pin(const model_key& key, bool pinned);
+  bool is_pinned(const model_key& key) const { return pins_.count(key) != 0; }
+  void set_tenant_quota(const std::string& tenant, std::optional<std::size_t> quota_bytes);
+  void set_budget(std::size_t budget_bytes) { budget_ = budget_bytes; }
+
+  std::size_t budget() const { return budget_; }
+  std::size_t used_bytes() const { return used_; }
+  std::size_t tenant_bytes(const std::string& tenant) const;
+  std::size_t size() const { return entries_.size(); }
+  std::uint64_t evictions() const { return evictions_; }
+  // Bytes of evicted models that are still leased by in-flight work.
+  std::size_t retired_bytes();
+  // Every resident entry, for building the published snapshot.
+  std::vector<lease> entries() const;
+  std::vector<model_key> keys_lru_order() const;  // least recently used first (tests, debug)
+
+ private:
+  struct entry_slot {
+    std::shared_ptr<cache_entry> entry;
+  };
+  using entry_map = std::map<model_key, entry_slot>;
+
+  std::optional<model_key> pick_victim(const std::string& inserting_tenant,
+                                       std::size_t incoming) const;
+  std::optional<model_key> lru_of(const std::string& tenant, bool of_tenant, std::size_t fair_share,
+                                  bool only_over_share) const;
+  void remove(entry_map::iterator it, bool count_eviction);
+  // Chooses the victims an insert needs, on a scratch copy of the accounting.
+  mf::expected<void> plan_victims(const model_key& key, std::size_t bytes, std::size_t quota,
+                                  std::vector<model_key>& victims) const;
+
+  std::size_t budget_;
+  std::size_t used_ = 0;
+  std::uint64_t evictions_ = 0;
+  entry_map entries_;
+  std::unordered_map<std::string, std::size_t> tenant_used_;
+  std::unordered_map<std::string, std::size_t> quotas_;
+  std::set<model_key> pins_;
+  std::vector<std::weak_ptr<const cache_entry>> retired_;
+};
+
+}  // namespace mf::actors

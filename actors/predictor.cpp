@@ -1,0 +1,145 @@
+#include "actors/predictor.hpp"
+
+#include <algorithm>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "ml/model.hpp"
+
+namespace mf::actors {
+
+namespace {
+
+std::int64_t now_unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct predictor_state {
+  static constexpr const char* name = "predictor";
+  predictor_config cfg;
+  mf::ml::prediction scratch;  // reused buffers: no allocation storm on the hot path
+};
+
+using predictor_pointer = caf::stateful_actor<predictor_state>*;
+
+mf::protocol::predict_reply error_reply(const mf::protocol::predict_request& req, mf::errc code,
+                                        std::string message) {
+  mf::protocol::predict_reply r;
+  r.request_id = req.request_id;
+  r.model = req.model;
+  r.error = mf::make_error(code, std::move(message));
+  return r;
+}
+
+void answer(predictor_state& st, const predict_job& job, mf::protocol::predict_reply reply) {
+  auto& m = *st.cfg.metrics;
+  if (reply.error) {
+    m.predict_errors.fetch_add(1, std::memory_order_relaxed);
+    if (reply.error->code == mf::errc::deadline_exceeded)
+      m.predict_deadline_exceeded.fetch_add(1, std::memory_order_relaxed);
+  }
+  st.cfg.sink->send(job.route, mf::protocol::make_envelope(std::move(reply)));
+  m.predict_latency.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - job.received).count());
+  m.predict_inflight.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void serve(predictor_state& st, const predict_job& job, const lease& entry) {
+  if (deadline_passed(job.request.deadline_unix_ms))
+    return answer(st, job,
+                  error_reply(job.request, mf::errc::deadline_exceeded,
+                              "deadline passed before the model was evaluated"));
+  answer(st, job, run_prediction(*entry, job.request, st.scratch));
+}
+
+caf::behavior predictor(predictor_pointer self, predictor_config cfg) {
+  self->state.cfg = std::move(cfg);
+  return {
+      [self](predict_atom, const predict_job_ptr& job) {
+        auto& st = self->state;
+        auto& m = *st.cfg.metrics;
+        m.predict_queued.fetch_sub(1, std::memory_order_relaxed);
+        const auto& req = job->request;
+        if (deadline_passed(req.deadline_unix_ms))
+          return answer(st, *job,
+                        error_reply(req, mf::errc::deadline_exceeded,
+                                    "deadline passed while the request was queued"));
+        const model_ref ref{req.tenant, req.model};
+        const std::int64_t version = req.version ? *req.version : -1;
+        auto snap = st.cfg.cell->load();
+        if (lease entry = snap->lookup(ref, version)) {
+          m.cache_hits.fetch_add(1, std::memory_order_relaxed);
+          entry->touch();
+          return serve(st, *job, entry);
+        }
+        m.cache_misses.fetch_add(1, std::memory_order_relaxed);
+        auto wait = st.cfg.default_deadline;
+        if (req.deadline_unix_ms != 0)
+          wait = std::chrono::milliseconds(
+              std::max<std::int64_t>(1, req.deadline_unix_ms - now_unix_ms()));
+        self->request(st.cfg.host, wait, load_atom::value, lease_request{ref, version})
+            .then(
+                [self, job](lease_reply& reply) {
+                  auto& st = self->state;
+                  if (!reply.entry)
+                    return answer(st, *job,
+                                  error_reply(job->request, reply.error.code, reply.error.message));
+                  serve(st, *job, reply.entry);
+                },
+                [self, job](caf::error& err) {
+                  auto& st = self->state;
+                  bool timeout = err == caf::sec::request_timeout;
+                  answer(st, *job,
+                         error_reply(
+                             job->request,
+                             timeout ? mf::errc::deadline_exceeded : mf::errc::unavailable,
+                             timeout ? "deadline passed while the model was loading"
+                                     : "model host unavailable: " + self->system().render(err)));
+                });
+      },
+  };
+}
+
+}  // namespace
+
+bool deadline_passed(std::int64_t deadline_unix_ms) {
+  return deadline_unix_ms != 0 && now_unix_ms() >= deadline_unix_ms;
+}
+
+mf::protocol::predict_reply run_prediction(const cache_entry& entry,
+                                           const mf::protocol::predict_request& req,
+                                           mf::ml::prediction& scratch) {
+  const auto& model = *entry.model;
+  if (req.n_features != model.n_features())
+    return error_reply(req, mf::errc::invalid_input,
+                       "model " + to_string(entry.key) + " expects " +
+                           std::to_string(model.n_features()) + " features, got " +
+                           std::to_string(req.n_features));
+  if (req.features.empty() || req.features.size() % req.n_features != 0)
+    return error_reply(req, mf::errc::invalid_input,
+                       "instances must be a non-empty multiple of n_features values");
+  auto ok = model.predict(req.features, req.features.size() / req.n_features, scratch);
+  if (!ok) return error_reply(req, ok.error().code, ok.error().message);
+  mf::protocol::predict_reply r;
+  r.request_id = req.request_id;
+  r.model = req.model;
+  r.version = entry.key.version;
+  r.predictions = scratch.values;
+  r.probabilities = scratch.probabilities;
+  r.n_prob_columns = static_cast<std::uint32_t>(scratch.n_prob_columns);
+  return r;
+}
+
+std::vector<caf::actor> spawn_predictors(caf::actor_system& system, std::size_t count,
+                                         const predictor_config& config) {
+  std::vector<caf::actor> out;
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, count); ++i)
+    out.push_back(system.spawn(predictor, config));
+  return out;
+}
+
+}  // namespace mf::actors

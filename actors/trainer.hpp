@@ -1,0 +1,65 @@
+// trainer: runs assigned training jobs in detached actors, at most `slots` at a time.
+// Actor state is private; the backends each job creates are used by that job's thread only.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <caf/typed_actor.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/reply_sink.hpp"
+#include "actors/worker_metrics.hpp"
+#include "common/expected.hpp"
+#include "protocol/messages.hpp"
+
+namespace caf {
+class actor_system;
+}
+namespace mf::ml {
+struct dataset;
+}
+
+namespace mf::actors {
+
+// The blocking side effects of a job: where artifacts go and where progress is recorded.
+// One instance per job thread (not shared), so it may own non-thread-safe clients.
+class train_backend {
+ public:
+  virtual ~train_backend() = default;
+  // Durable write (temp + fsync + rename for fs) of the artifact at `key`.
+  virtual mf::expected<void> put_artifact(const std::string& key, const std::string& bytes) = 0;
+  // Best effort records in the job record, fenced by attempt (a stale attempt writes nothing).
+  virtual void record_progress(const mf::protocol::train_progress& progress) = 0;
+  virtual void record_result(const mf::protocol::train_result& result) = 0;
+};
+using train_backend_factory = std::function<std::unique_ptr<train_backend>()>;
+
+using trainer_actor = caf::typed_actor<
+    // A job assignment from `route` (the coordinator): starts it or answers overloaded.
+    caf::reacts_to<train_atom, train_job>,
+    caf::reacts_to<cancel_atom, std::string>,  // job id; unknown ids are ignored
+    caf::reacts_to<done_atom, std::string>,    // internal: a job thread finished
+    caf::replies_to<stats_atom>::with<std::uint32_t, std::uint32_t>>;  // slots, busy
+
+struct trainer_config {
+  std::uint32_t slots = 1;
+  train_backend_factory backend_factory;
+  std::shared_ptr<reply_sink> sink;
+  std::shared_ptr<worker_metrics> metrics;
+  std::string node_id;
+  // Report progress at least every `progress_step` of progress or every `progress_interval`.
+  double progress_step = 0.05;
+  std::chrono::milliseconds progress_interval{1000};
+  // Lower OS priority of training threads, so predictions keep their latency.
+  int nice = 10;
+  std::function<void(const std::string&)> log;
+};
+
+trainer_actor spawn_trainer(caf::actor_system& system, trainer_config config);
+
+}  // namespace mf::actors

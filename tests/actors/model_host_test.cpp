@@ -1,0 +1,270 @@
+// Tests of the model host + predictors with a fake model source, inside one actor system:
+// single flight, atomic activation under concurrent readers, deletes/placement, deadlines.
+#include "actors/model_host.hpp"
+
+#include <doctest/doctest.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <thread>
+
+#include "actors/predictor.hpp"
+#include "tests/actors/fake_source.hpp"
+#include "tests/support/wait_until.hpp"
+
+using namespace mf::actors;
+using mf::test::fake_world;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct host_fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::shared_ptr<fake_world> world = std::make_shared<fake_world>();
+  std::shared_ptr<snapshot_cell> cell = std::make_shared<snapshot_cell>();
+  std::shared_ptr<worker_metrics> metrics = std::make_shared<worker_metrics>();
+  model_host_actor host;
+
+  explicit host_fixture(std::size_t budget = 64u << 20, std::size_t loaders = 2) {
+    cfg.set("scheduler.max-threads", 4);
+    sys = std::make_unique<caf::actor_system>(cfg);
+    model_host_config hc;
+    hc.budget_bytes = budget;
+    hc.loaders = loaders;
+    hc.source_factory = mf::test::fake_factory(world);
+    hc.cell = cell;
+    hc.metrics = metrics;
+    host = spawn_model_host(*sys, hc);
+  }
+  ~host_fixture() {
+    world->set_gate(true);
+    caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
+  }
+
+  lease_reply lease(const std::string& t, const std::string& m, std::int64_t v = -1) {
+    caf::scoped_actor self{*sys};
+    lease_reply out;
+    self->request(host, 10s, load_atom::value, lease_request{{t, m}, v})
+        .receive(
+            [&](lease_reply& r) { out = std::move(r); },
+            [&](caf::error& e) { out.error = mf::make_error(mf::errc::internal, sys->render(e)); });
+    return out;
+  }
+  host_stats stats() {
+    caf::scoped_actor self{*sys};
+    host_stats out;
+    self->request(host, 10s, stats_atom::value)
+        .receive([&](host_stats& s) { out = std::move(s); }, [&](caf::error&) {});
+    return out;
+  }
+  std::int64_t active_version(const std::string& t, const std::string& m) {
+    auto e = cell->load()->lookup({t, m}, -1);
+    return e ? e->key.version : 0;
+  }
+};
+
+// Collects replies the predictors send, for assertions.
+struct collecting_sink final : reply_sink {
+  std::mutex mutex;
+  std::vector<mf::protocol::predict_reply> replies;
+  void send(const std::string&, mf::protocol::envelope message) override {
+    std::lock_guard lock(mutex);
+    if (auto* r = std::get_if<mf::protocol::predict_reply>(&message.body)) replies.push_back(*r);
+  }
+  std::size_t size() {
+    std::lock_guard lock(mutex);
+    return replies.size();
+  }
+};
+
+predict_job_ptr make_job(const std::string& t, const std::string& m, std::vector<double> x,
+                         std::uint32_t n_features, std::int64_t deadline_ms = 0) {
+  auto job = std::make_shared<predict_job>();
+  job->request.request_id = 7;
+  job->request.tenant = t;
+  job->request.model = m;
+  job->request.n_features = n_features;
+  job->request.features = std::move(x);
+  job->request.deadline_unix_ms = deadline_ms;
+  job->received = std::chrono::steady_clock::now();
+  return job;
+}
+
+}  // namespace
+
+TEST_CASE("single flight: 64 concurrent requests for a cold model trigger exactly one load") {
+  host_fixture f;
+  f.world->add("t", "m", 3, true);
+  f.world->set_gate(false);  // hold the load until every request waits on it
+  std::vector<lease_reply> got(64);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 64; ++i) clients.emplace_back([&, i] { got[i] = f.lease("t", "m"); });
+  REQUIRE(mf::test::wait_until([&] { return f.stats().waiters == 64; }, 10s));
+  CHECK(f.stats().loads_pending == 1);
+  f.world->set_gate(true);
+  for (auto& c : clients) c.join();
+  CHECK(f.world->loads.load() == 1);
+  for (const auto& r : got) {
+    REQUIRE(r.entry != nullptr);
+    CHECK(r.entry == got[0].entry);  // everyone leases the same loaded model
+    CHECK(r.entry->key.version == 3);
+  }
+  CHECK(f.metrics->cache_loads.load() == 1);
+  CHECK(f.active_version("t", "m") == 3);
+}
+
+TEST_CASE("a failed load answers every waiter with the error and caches nothing") {
+  host_fixture f;
+  auto r = f.lease("t", "missing");
+  CHECK(r.entry == nullptr);
+  CHECK(r.error.code == mf::errc::not_found);
+  CHECK(f.stats().models_loaded == 0);
+  CHECK(f.metrics->cache_load_failures.load() == 1);
+}
+
+TEST_CASE("activation is atomic under concurrent readers: old or new, never a mix or a gap") {
+  host_fixture f;
+  f.world->add("t", "m", 1, true);
+  REQUIRE(f.lease("t", "m").entry);
+  std::atomic<bool> stop{false};
+  std::atomic<long> reads{0}, bad{0}, gaps{0}, backwards{0};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 4; ++i)
+    readers.emplace_back([&] {
+      mf::ml::prediction out;
+      std::vector<double> x{0.5, 0.5};
+      std::int64_t last = 0;
+      while (!stop.load()) {
+        auto snap = f.cell->load();
+        lease e = snap->lookup({"t", "m"}, -1);
+        if (!e) {
+          ++gaps;
+          continue;
+        }
+        if (!e->model->predict(x, 1, out) || out.values[0] != static_cast<double>(e->key.version))
+          ++bad;
+        if (e->key.version < last) ++backwards;
+        last = e->key.version;
+        ++reads;
+      }
+    });
+  for (std::int64_t v = 2; v <= 20; ++v) {
+    f.world->add("t", "m", v, false);
+    if (v == 10) f.world->set_gate(false);  // a slow load: readers must keep getting v9
+    caf::anon_send(f.host, activate_atom::value, model_key{"t", "m", v});
+    if (v == 10) {
+      REQUIRE(mf::test::wait_until([&] { return f.stats().loads_pending == 1; }, 5s));
+      CHECK(f.active_version("t", "m") == 9);
+      f.world->set_gate(true);
+    }
+    REQUIRE(mf::test::wait_until([&] { return f.active_version("t", "m") == v; }, 5s));
+  }
+  stop = true;
+  for (auto& r : readers) r.join();
+  CHECK(reads.load() > 0);
+  CHECK(bad.load() == 0);
+  CHECK(gaps.load() == 0);
+  CHECK(backwards.load() == 0);
+}
+
+TEST_CASE("out-of-order activation loads end on the latest activation") {
+  host_fixture f(64u << 20, 2);
+  f.world->add("t", "m", 1, true);
+  f.world->add("t", "m", 2, false);
+  f.world->add("t", "m", 3, false);
+  REQUIRE(f.lease("t", "m").entry);
+  caf::anon_send(f.host, activate_atom::value, model_key{"t", "m", 2});
+  caf::anon_send(f.host, activate_atom::value, model_key{"t", "m", 3});
+  REQUIRE(mf::test::wait_until(
+      [&] { return f.stats().loads_pending == 0 && f.active_version("t", "m") == 3; }, 5s));
+  CHECK(f.active_version("t", "m") == 3);
+}
+
+TEST_CASE("deletes and placement changes evict; placement preloads the active versions") {
+  host_fixture f;
+  f.world->add("a", "m1", 1, true);
+  f.world->add("a", "m2", 4, true);
+  f.world->add("b", "m1", 2, true);
+  caf::anon_send(f.host, placement_atom::value, std::vector<std::string>{"a"});
+  REQUIRE(mf::test::wait_until([&] { return f.stats().models_loaded == 2; }, 5s));
+  CHECK(f.active_version("a", "m1") == 1);
+  CHECK(f.active_version("a", "m2") == 4);
+  CHECK(f.metrics->tenants_placed.load() == 1);
+
+  caf::anon_send(f.host, remove_atom::value, model_key{"a", "m2", 0});
+  REQUIRE(mf::test::wait_until([&] { return f.stats().models_loaded == 1; }, 5s));
+  CHECK(f.active_version("a", "m2") == 0);
+
+  caf::anon_send(f.host, placement_atom::value, std::vector<std::string>{"b"});
+  REQUIRE(mf::test::wait_until(
+      [&] {
+        auto s = f.stats();
+        return s.models_loaded == 1 && s.resident[0].tenant == "b";
+      },
+      5s));
+  CHECK(f.active_version("a", "m1") == 0);
+  CHECK(f.active_version("b", "m1") == 2);
+
+  caf::anon_send(f.host, drop_tenant_atom::value, std::string("b"));
+  REQUIRE(mf::test::wait_until([&] { return f.stats().models_loaded == 0; }, 5s));
+  CHECK(f.metrics->memory_bytes.load() == 0);
+}
+
+TEST_CASE("a small budget evicts and reloads on demand") {
+  host_fixture f(3u << 20);  // three 1 MiB models
+  for (int i = 0; i < 6; ++i) f.world->add("t", "m" + std::to_string(i), 1, true);
+  for (int round = 0; round < 2; ++round)
+    for (int i = 0; i < 6; ++i) REQUIRE(f.lease("t", "m" + std::to_string(i)).entry);
+  auto s = f.stats();
+  CHECK(s.models_loaded == 3);
+  CHECK(s.memory_bytes <= s.budget_bytes);
+  CHECK(f.metrics->cache_evictions.load() >= 9);
+  CHECK(f.world->loads.load() == 12);
+}
+
+TEST_CASE("predictors: hits, cold loads, wrong feature count, NaN, expired deadline") {
+  host_fixture f;
+  std::atomic<int> calls{0};
+  f.world->predict_calls = &calls;
+  f.world->add("t", "m", 5, true);
+  auto sink = std::make_shared<collecting_sink>();
+  predictor_config pc{f.cell, f.host, f.metrics, sink};
+  auto predictors = spawn_predictors(*f.sys, 2, pc);
+  auto submit = [&](predict_job_ptr job) {
+    f.metrics->predict_inflight.fetch_add(1);
+    f.metrics->predict_queued.fetch_add(1);
+    caf::anon_send(predictors[0], predict_atom::value, job);
+  };
+  submit(make_job("t", "m", {1, 2, 3, 4}, 2));  // cold: loads, 2 rows
+  REQUIRE(mf::test::wait_until([&] { return sink->size() == 1; }, 5s));
+  submit(make_job("t", "m", {1, 2}, 2));             // warm hit
+  submit(make_job("t", "m", {1, 2, 3}, 3));          // wrong feature count
+  submit(make_job("t", "m", {1, std::nan("")}, 2));  // NaN
+  REQUIRE(mf::test::wait_until([&] { return sink->size() == 4; }, 5s));
+  const int before = calls.load();
+  submit(make_job("t", "m", {1, 2}, 2, 1));  // deadline in 1970: must not be computed
+  submit(make_job("t", "nope", {1, 2}, 2));  // unknown model
+  REQUIRE(mf::test::wait_until([&] { return sink->size() == 6; }, 5s));
+  std::lock_guard lock(sink->mutex);
+  auto& r = sink->replies;
+  CHECK_FALSE(r[0].error);
+  CHECK(r[0].predictions == std::vector<double>{5, 5});
+  CHECK(r[0].version == 5);
+  CHECK(r[0].request_id == 7);
+  CHECK_FALSE(r[1].error);
+  REQUIRE(r[2].error);
+  CHECK(r[2].error->code == mf::errc::invalid_input);
+  REQUIRE(r[3].error);
+  CHECK(r[3].error->code == mf::errc::invalid_input);
+  REQUIRE(r[4].error);
+  CHECK(r[4].error->code == mf::errc::deadline_exceeded);
+  CHECK(calls.load() == before);
+  REQUIRE(r[5].error);
+  CHECK(r[5].error->code == mf::errc::not_found);
+  CHECK(f.metrics->cache_hits.load() == 3);
+  CHECK(f.metrics->predict_inflight.load() == 0);
+  for (auto& p : predictors) caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+}
