@@ -513,6 +513,23 @@ TEST_CASE("nodes list, drain, undrain and placement") {
   CHECK(p.out == "epoch 17  replicas 2\nTENANT  NODES\nacme    worker-1,worker-2\n");
 }
 
+TEST_CASE("nodes drain --wait returns once the node reports draining with no tenants") {
+  std::atomic<int> polls{0};
+  fake_router router([&](const fake_request& r) {
+    if (r.method == "POST") return fake_response{202, R"({"node":"w1","draining":true})"};
+    const int n = polls++;
+    json node{{"node", "w1"},
+              {"role", "worker"},
+              {"state", n < 2 ? "up" : "draining"},
+              {"tenants", n < 3 ? 4 : 0}};
+    return ok_json({{"nodes", {node}}});
+  });
+  auto r = run(with(router, {"nodes", "drain", "w1", "--wait", "30", "--poll-interval", "0.01"}));
+  CHECK(r.code == 0);
+  CHECK(r.out == "node w1: drained (no tenants left)\n");
+  CHECK(polls == 4);
+}
+
 TEST_CASE("the token comes from MODELFLEET_DATA_DIR/admin.token when none is given") {
   fake_router router([](const fake_request&) { return ok_json({{"tenants", json::array()}}); });
   const auto token_path = temp_file("admin.token", "file-token\n");
