@@ -1,0 +1,32 @@
+// metrics_scrape: reads a Prometheus text endpoint (a worker's or router's /metrics) before
+// and after a run and reduces the difference to cache hits/misses/loads/evictions. Stateless
+// functions; thread-safe.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/expected.hpp"
+
+namespace mf::bench {
+
+// "name{labels}" -> value for every sample line; comments and malformed lines are skipped.
+std::map<std::string, double> parse_prometheus(std::string_view text);
+
+mf::expected<std::map<std::string, double>> scrape_metrics(const std::string& url,
+                                                           std::chrono::milliseconds timeout);
+
+// after - before for every series present after (absent before = 0); unchanged series dropped.
+std::map<std::string, double> metrics_delta(const std::map<std::string, double>& before,
+                                            const std::map<std::string, double>& after);
+
+struct cache_counts {
+  double hits = 0, misses = 0, loads = 0, evictions = 0;
+};
+// Sums the deltas of counters whose names say hit / miss / load (not "loaded", a gauge) /
+// evict; histogram series (_bucket, _sum, _count) are ignored.
+cache_counts summarize_cache(const std::map<std::string, double>& delta);
+
+}  // namespace mf::bench

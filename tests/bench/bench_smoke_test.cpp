@@ -1,0 +1,151 @@
+// Smoke test of the load generator: ~2 s of closed- and open-loop HTTP load against a real
+// fixed-reply server (tests/bench/fixed_reply_server.py) and a short raw ZeroMQ ceiling run;
+// checks the JSON report's numbers are consistent with what the server saw.
+#include <doctest/doctest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "nodes/bench/bench_session.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/free_port.hpp"
+#include "tests/support/wait_until.hpp"
+
+using namespace std::chrono_literals;
+using mf::bench::bench_options;
+
+namespace {
+
+bool port_open(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+struct fixed_reply_server {
+  std::uint16_t port = mf::test::free_tcp_port();
+  mf::test::child_process process{
+      "/usr/bin/python3",
+      {MF_SOURCE_DIR "/tests/bench/fixed_reply_server.py", std::to_string(port)},
+      MF_BINARY_DIR "/tests/bench/fixed_reply_server.log"};
+  fixed_reply_server() {
+    REQUIRE_MESSAGE(mf::test::wait_until([&] { return port_open(port); }, 15s), process.log());
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+};
+
+}  // namespace
+
+TEST_CASE("closed loop over HTTP: counts, error codes, latency, timeline, cache metrics") {
+  fixed_reply_server server;
+  bench_options o;
+  o.url = server.url();
+  o.connections = 4;
+  o.duration = 2s;
+  o.timeout = 2s;
+  o.mix = mf::bench::key_mix::uniform;
+  o.tenants = 2;  // bench-1 answers 422
+  o.rows = 3;
+  o.features = 4;
+  o.metrics_urls = {server.url() + "/metrics"};
+  o.label = "smoke";
+  auto report = mf::bench::run_bench(o);
+  REQUIRE_MESSAGE(report, (report ? "" : report.error().message));
+  const auto& r = (*report)["results"];
+  INFO(report->dump(2));
+  const auto requests = r["requests"].get<std::uint64_t>();
+  const auto ok = r["ok"].get<std::uint64_t>();
+  CHECK(requests > 50);
+  CHECK(ok > 0);
+  CHECK(r["errors"].get<std::uint64_t>() == requests - ok);
+  CHECK(r["errors_by_code"]["422 invalid_input"].get<std::uint64_t>() == requests - ok);
+  // Uniform over two tenants: about half fail.
+  CHECK(static_cast<double>(ok) / static_cast<double>(requests) ==
+        doctest::Approx(0.5).epsilon(0.15));
+  CHECK(r["rows_per_s"].get<double>() == doctest::Approx(3.0 * r["ok_rps"].get<double>()));
+  CHECK(r["unfinished"].get<std::uint64_t>() == 0);
+  const auto& lat = r["latency_us"];
+  CHECK(lat["p50"].get<double>() > 0);
+  CHECK(lat["p50"].get<double>() <= lat["p90"].get<double>());
+  CHECK(lat["p90"].get<double>() <= lat["p99"].get<double>());
+  CHECK(lat["p99"].get<double>() <= lat["p999"].get<double>());
+  CHECK(lat["p999"].get<double>() <= lat["max"].get<double>());
+  CHECK(lat["max"].get<double>() < 2e6);  // under the 2 s timeout
+  CHECK((*report)["timeline"].size() >= 2);
+  CHECK((*report)["load"]["mode"] == "closed");
+  CHECK((*report)["label"] == "smoke");
+  // The server counted exactly the requests the bench completed between its two scrapes.
+  CHECK((*report)["cache"]["hits"].get<double>() == static_cast<double>(requests));
+}
+
+TEST_CASE("open loop holds the offered rate and times latency from the due time") {
+  fixed_reply_server server;
+  bench_options o;
+  o.url = server.url();
+  o.connections = 8;
+  o.rate = 200;
+  o.duration = 2s;
+  o.warmup = 200ms;
+  o.timeout = 2s;
+  auto report = mf::bench::run_bench(o);
+  REQUIRE_MESSAGE(report, (report ? "" : report.error().message));
+  INFO(report->dump(2));
+  const auto& r = (*report)["results"];
+  CHECK((*report)["load"]["mode"] == "open");
+  // 200/s for 2 s measured (+ warm-up requests sent but not counted).
+  CHECK(r["requests"].get<double>() == doctest::Approx(400).epsilon(0.05));
+  CHECK(r["ok"] == r["requests"]);
+  CHECK(r["missed_sends"].get<std::uint64_t>() < 5);
+  CHECK(r["latency_us"]["p50"].get<double>() > 0);
+}
+
+TEST_CASE("the raw ZeroMQ ceiling loop runs and reports rows/s") {
+  bench_options o;
+  o.target = mf::bench::target_kind::zmq_ceiling;
+  o.connections = 16;
+  o.rows = 256;
+  o.features = 16;
+  o.duration = 1s;
+  auto report = mf::bench::run_bench(o);
+  REQUIRE_MESSAGE(report, (report ? "" : report.error().message));
+  const auto& r = (*report)["results"];
+  CHECK(r["requests"].get<std::uint64_t>() > 100);
+  CHECK(r["errors"].get<std::uint64_t>() == 0);
+  CHECK(r["rows_per_s"].get<double>() == doctest::Approx(256.0 * r["ok_rps"].get<double>()));
+}
+
+TEST_CASE("modelfleet-bench binary writes a JSON report; a refused target shows as errors") {
+  const std::string out = MF_BINARY_DIR "/tests/bench/smoke_report.json";
+  std::filesystem::remove(out);
+  const std::uint16_t closed_port = mf::test::free_tcp_port();  // nobody listens
+  mf::test::child_process tool(MF_BINARY_DIR "/nodes/bench/modelfleet-bench",
+                               {"bench", "--url", "http://127.0.0.1:" + std::to_string(closed_port),
+                                "--duration", "0.5", "-c", "2", "--no-progress", "--json", out},
+                               MF_BINARY_DIR "/tests/bench/smoke_tool.log");
+  const auto status = tool.wait_for(30s);
+  REQUIRE(status);
+  CHECK_MESSAGE(*status == 0, tool.log());
+  std::ifstream in(out);
+  REQUIRE(in);
+  const auto report = nlohmann::json::parse(in);
+  CHECK(report["results"]["ok"] == 0);
+  CHECK(report["results"]["errors_by_code"]["transport connect_failed"].get<std::uint64_t>() > 0);
+
+  mf::test::child_process bad(MF_BINARY_DIR "/nodes/bench/modelfleet-bench",
+                              {"bench", "--url", "http://127.0.0.1:1", "--mix", "pareto"},
+                              MF_BINARY_DIR "/tests/bench/smoke_bad.log");
+  const auto bad_status = bad.wait_for(30s);
+  REQUIRE(bad_status);
+  CHECK(*bad_status == 2);
+}
