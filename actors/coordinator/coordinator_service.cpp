@@ -78,6 +78,10 @@ void coordinator_service::event_loop() {
       const auto event = nlohmann::json::parse((*message)->payload);
       const std::string type = event.value("type", "");
       if (type == "job_queued" || type == "job_cancel") wake_jobs_ = true;
+      if (type == "job_cancel" && event.contains("job_id") && event["job_id"].is_string()) {
+        std::lock_guard lock(cancels_mutex_);
+        cancels_.push_back(event["job_id"].get<std::string>());
+      }
       if (type == "drain" || type == "tenant_deleted" || type == "tenant_created" || type == "node")
         wake_placement_ = true;
     } catch (...) {
@@ -179,6 +183,14 @@ void coordinator_service::control_loop() {
     }
     if (!resumed && !nodes.empty()) {
       resumed = jobs.resume(nodes).has_value();
+    }
+    {
+      std::vector<std::string> cancels;
+      {
+        std::lock_guard lock(cancels_mutex_);
+        cancels.swap(cancels_);
+      }
+      for (const auto& id : cancels) jobs.note_cancel(id);
     }
     if (resumed && (now >= next_jobs || wake_jobs_.exchange(false))) {
       if (lease.is_leader(clock::now())) jobs.step(nodes, now);

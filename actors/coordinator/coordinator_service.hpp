@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "actors/coordinator/coordinator_config.hpp"
 #include "actors/coordinator/coordinator_metrics.hpp"
@@ -44,6 +45,8 @@ class coordinator_service {
   std::atomic<bool> wake_jobs_{false};
   std::atomic<bool> wake_placement_{false};
   std::mutex admin_mutex_;
+  std::mutex cancels_mutex_;
+  std::vector<std::string> cancels_;  // job ids from job_cancel events, for the control loop
   std::string admin_address_;
   std::thread control_;
   std::thread events_;

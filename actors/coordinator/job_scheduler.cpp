@@ -176,15 +176,8 @@ void job_scheduler::on_message(const inbound_message& message) {
     a.acknowledged = true;
     a.last_news = now;
     a.progress = std::clamp(p->progress, 0.0, 1.0);
-    if (now - a.last_progress_write >= std::chrono::milliseconds(500)) {
-      a.last_progress_write = now;
-      const auto attempt = a.attempt;
-      const double progress = a.progress;
-      (void)update_job(a.job_id, [&](cluster::job_record& j) {
-        if (j.attempts == attempt && j.status == cluster::job_status::running)
-          j.progress = std::max(j.progress, progress);
-      });
-    }
+    // The worker mirrors progress into the job record itself: writing it here too would only
+    // widen the window in which whole-record writes race the router's cancel flag.
     return;
   }
   if (const auto* r = std::get_if<protocol::train_result>(&message.message.body)) {
@@ -239,10 +232,11 @@ mf::expected<void> job_scheduler::publish(const attempt_state& a,
   // failed/cancelled mean someone else ended the job.
   if (job->status == cluster::job_status::failed || job->status == cluster::job_status::cancelled)
     return {};
-  if (job->cancel_requested) {
+  if (job->cancel_requested || cancel_hints_.count(a.job_id)) {
     finish(a.job_id, cluster::job_status::cancelled, std::nullopt);
     return {};
   }
+  cancel_hints_.erase(a.job_id);
   // Exactly once: a previous leader may have published this job and died before recording it.
   if (auto existing = registry_.get_version(a.tenant, a.model, a.version); existing) {
     if (existing->job_id == a.job_id) {
@@ -323,6 +317,7 @@ mf::expected<void> job_scheduler::publish(const attempt_state& a,
 
 void job_scheduler::finish(const std::string& job_id, cluster::job_status status,
                            std::optional<std::string> error) {
+  cancel_hints_.erase(job_id);
   std::optional<cluster::artifact_key> orphan;
   (void)update_job(job_id, [&](cluster::job_record& j) {
     if (j.version) {
@@ -404,7 +399,7 @@ void job_scheduler::check_running(const std::vector<cluster::node_record>& nodes
       running_.erase(it);  // ended by someone else (e.g. tenant deleted); succeeded is ours
       continue;
     }
-    if (a.adopted && !job->cancel_requested) {
+    if (a.adopted && !job->cancel_requested && !cancel_hints_.count(id)) {
       // The worker mirrors its result into the record: metrics + progress 1 on success, a new
       // error text on failure.
       if (job->attempts == a.attempt && job->progress >= 1.0 && !job->metrics.empty()) {
@@ -422,7 +417,7 @@ void job_scheduler::check_running(const std::vector<cluster::node_record>& nodes
         continue;
       }
     }
-    if (job->cancel_requested) {
+    if (job->cancel_requested || cancel_hints_.count(id)) {
       if (!a.cancel_sent) {
         a.cancel_sent = true;
         a.cancel_sent_at = now;
@@ -566,7 +561,7 @@ void job_scheduler::assign_queued(const std::vector<cluster::node_record>& nodes
     const cluster::job_record job = **next;
     // Duplicate queue entries (requeue after a takeover) and finished jobs are skipped.
     if (job.status != cluster::job_status::queued || running_.count(job.id)) continue;
-    if (job.cancel_requested) {
+    if (job.cancel_requested || cancel_hints_.count(job.id)) {
       finish(job.id, cluster::job_status::cancelled, std::nullopt);
       continue;
     }

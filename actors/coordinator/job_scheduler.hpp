@@ -65,6 +65,10 @@ class job_scheduler {
   void step(const std::vector<cluster::node_record>& nodes,
             std::chrono::steady_clock::time_point now);
 
+  // A job_cancel event: remembered in memory too, because a concurrent whole-record write
+  // (update_job is not compare-and-set) can lose the record's cancel_requested flag.
+  void note_cancel(const std::string& job_id) { cancel_hints_.insert(job_id); }
+
   std::size_t running() const noexcept { return running_.size(); }
 
  private:
@@ -110,6 +114,7 @@ class job_scheduler {
   coordinator_metrics& metrics_;
   published_hook on_published_;
   std::map<std::string, attempt_state> running_;  // by job id
+  std::set<std::string> cancel_hints_;
 };
 
 }  // namespace mf::coordinator
