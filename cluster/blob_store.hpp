@@ -2,6 +2,7 @@
 // fs_blob_store (thread-safe) and redis_blob_store (not thread-safe: owns a redis_client).
 #pragma once
 
+#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -17,6 +18,7 @@ struct artifact_key {
   std::string model;
   std::int64_t version = 0;
   friend bool operator==(const artifact_key&, const artifact_key&) = default;
+  friend auto operator<=>(const artifact_key&, const artifact_key&) = default;
 };
 
 // The one place a key becomes a path: "<tenant>/<model>/<version>.mfm". invalid_name for bad

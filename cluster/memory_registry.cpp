@@ -88,6 +88,7 @@ expected<std::vector<tenant_record>> memory_registry::list_tenants() {
 
 expected<void> memory_registry::set_quota(std::string_view tenant, const tenant_quota& quota) {
   MF_CHECK_NAME("tenant", tenant);
+  if (auto ok = check_quota(quota); !ok) return std::move(ok).error();
   std::lock_guard lock(mutex_);
   auto it = tenants_.find(std::string(tenant));
   if (it == tenants_.end()) return not_found("tenant '" + std::string(tenant) + "' not found");

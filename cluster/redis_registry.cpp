@@ -142,6 +142,7 @@ expected<std::vector<tenant_record>> redis_registry::list_tenants() {
 
 expected<void> redis_registry::set_quota(std::string_view tenant, const tenant_quota& quota) {
   MF_CHECK_NAME("tenant", tenant);
+  if (auto ok = check_quota(quota); !ok) return std::move(ok).error();
   MF_TRY(r, run(script(scripts::set_quota), {std::string(tenant), to_json(quota)}));
   return {};
 }

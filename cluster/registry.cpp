@@ -18,8 +18,16 @@ key_record new_key(std::string_view tenant, std::string& secret) {
 
 }  // namespace
 
+expected<void> check_quota(const tenant_quota& quota) {
+  if (quota.memory_bytes < 0 || quota.models < 0 || quota.requests_per_second < 0) {
+    return make_error(errc::invalid_input, "quota values must be >= 0 (0 = unlimited)");
+  }
+  return {};
+}
+
 expected<created_key> registry::create_tenant(std::string_view tenant, const tenant_quota& quota) {
   if (auto ok = check_name("tenant", tenant); !ok) return std::move(ok).error();
+  if (auto ok = check_quota(quota); !ok) return std::move(ok).error();
   std::string secret;
   auto key = new_key(tenant, secret);
   if (auto ok = insert_tenant(tenant, quota, key); !ok) return std::move(ok).error();

@@ -23,6 +23,9 @@ namespace mf::cluster {
 //   {"type":"model_deleted","tenant","model"}  {"type":"tenant_deleted","tenant"}
 //   {"type":"placement","epoch"}  {"type":"job_queued","job_id","tenant"}
 //   {"type":"job_cancel","job_id","node"}  {"type":"drain","node","draining"}
+// invalid_input if a quota field is negative (0 means unlimited).
+expected<void> check_quota(const tenant_quota& quota);
+
 class registry {
  public:
   virtual ~registry() = default;

@@ -160,10 +160,10 @@ TEST_CASE("redis client: a Redis restart mid-run loses no acknowledged write (ap
   server.kill9();  // mid-run: the writer is between commands or inside one
   const int acked_at_kill = acked;
   server.restart();
+  // The old connection died with the process: progress now proves the client reconnected.
   CHECK(wait_until([&] { return acked >= acked_at_kill + 200; }, 20s));
   stop = true;
   writer.join();
-  CHECK(failures > 0);  // the outage was seen...
   const int total = acked;
   MESSAGE("acknowledged writes: " << total << " (" << acked_at_kill << " before the kill), "
                                   << failures.load() << " failed attempts during the outage");
@@ -175,7 +175,7 @@ TEST_CASE("redis client: a Redis restart mid-run loses no acknowledged write (ap
   REQUIRE(values);
   int lost = 0;
   for (int i = 0; i < total; ++i) lost += (*values)[i].as_string() != std::to_string(i);
-  CHECK(lost == 0);  // ...and every acknowledged write survived it
+  CHECK(lost == 0);  // every acknowledged write survived the crash
 }
 
 TEST_CASE("redis subscriber: messages, timeout, re-subscribe after a restart") {

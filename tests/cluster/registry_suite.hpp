@@ -66,6 +66,9 @@ TEST_CASE_TEMPLATE_DEFINE("registry: tenants and keys", F, registry_tenants) {
   REQUIRE(reg.set_quota("acme", tenant_quota{7, 8, 9}));
   CHECK(reg.get_tenant("acme")->quota == tenant_quota{7, 8, 9});
   CHECK(reg.set_quota("nope", {}).error().code == mf::errc::not_found);
+  CHECK(reg.set_quota("acme", tenant_quota{-1, 0, 0}).error().code == mf::errc::invalid_input);
+  CHECK(reg.create_tenant("neg", tenant_quota{0, -2, 0}).error().code == mf::errc::invalid_input);
+  CHECK(reg.get_tenant("acme")->quota == tenant_quota{7, 8, 9});
 
   // Rotation: both keys work until the old one is deleted.
   auto k2 = reg.add_key("acme");
