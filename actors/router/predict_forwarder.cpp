@@ -22,7 +22,8 @@ using mf::protocol::predict_reply;
 using mf::protocol::predict_request;
 
 std::int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -81,6 +82,30 @@ struct predict_forwarder::impl {
   std::unordered_map<std::uint64_t, pending> pendings;
   std::uint64_t next_id = 1;
   std::int64_t epoch = 0;
+  struct bucket {
+    double tokens = 0;
+    steady::time_point refilled{};
+  };
+  std::map<std::string, std::int64_t> rate_limits;
+  std::map<std::string, bucket> buckets;
+
+  // Token bucket per tenant holding one second of its quota.
+  bool over_rate(const std::string& tenant) {
+    auto limit = rate_limits.find(tenant);
+    if (limit == rate_limits.end() || limit->second <= 0) return false;
+    const auto now = steady::now();
+    const double rate = static_cast<double>(limit->second);
+    auto [it, fresh] = buckets.try_emplace(tenant, bucket{rate, now});
+    auto& b = it->second;
+    if (!fresh) {
+      b.tokens =
+          std::min(rate, b.tokens + rate * std::chrono::duration<double>(now - b.refilled).count());
+      b.refilled = now;
+    }
+    if (b.tokens < 1.0) return true;
+    b.tokens -= 1.0;
+    return false;
+  }
 
   ~impl() {
     if (wake_fd >= 0) ::close(wake_fd);
@@ -154,7 +179,8 @@ struct predict_forwarder::impl {
       if (node.empty()) break;
       p.tried.push_back(node);
       auto& l = links[node];
-      auto sent = mf::protocol::send_envelope(*l.socket, "", mf::protocol::make_envelope(p.request, options.node_id));
+      auto sent = mf::protocol::send_envelope(
+          *l.socket, "", mf::protocol::make_envelope(p.request, options.node_id));
       if (!sent) {
         l.suspect_until = steady::now() + options.suspect_for;
         continue;
@@ -163,7 +189,8 @@ struct predict_forwarder::impl {
       ++l.inflight;
       const auto now = steady::now();
       // With another replica left, give this one half the time so a retry still fits.
-      p.attempt_deadline = untried_replicas(p) > 0 && p.tried.size() < 2 ? now + (p.deadline - now) / 2 : p.deadline;
+      p.attempt_deadline =
+          untried_replicas(p) > 0 && p.tried.size() < 2 ? now + (p.deadline - now) / 2 : p.deadline;
       if (p.tried.size() > 1) bump(&forwarder_stats::retried);
       return true;
     }
@@ -185,14 +212,24 @@ struct predict_forwarder::impl {
     p.request = std::move(s.request);
     const auto id = next_id++;
     p.request.request_id = id;
-    const auto remaining = std::chrono::milliseconds(std::max<std::int64_t>(0, p.request.deadline_unix_ms - unix_ms_now()));
+    const auto remaining = std::chrono::milliseconds(
+        std::max<std::int64_t>(0, p.request.deadline_unix_ms - unix_ms_now()));
     p.deadline = steady::now() + remaining;
     if (remaining.count() == 0) {
-      finish(p, error_reply(0, errc::deadline_exceeded, "deadline passed before the request was forwarded"));
+      finish(p, error_reply(0, errc::deadline_exceeded,
+                            "deadline passed before the request was forwarded"));
+      return;
+    }
+    if (over_rate(p.request.tenant)) {
+      bump(&forwarder_stats::rate_limited);
+      finish(p,
+             error_reply(0, errc::overloaded,
+                         "tenant " + p.request.tenant + " is over its requests_per_second quota"));
       return;
     }
     bump(&forwarder_stats::forwarded);
-    if (dispatch(p, errc::unavailable, "no worker holds tenant " + p.request.tenant + " right now")) {
+    if (dispatch(p, errc::unavailable,
+                 "no worker holds tenant " + p.request.tenant + " right now")) {
       pendings.emplace(id, std::move(p));
     }
   }
@@ -209,11 +246,11 @@ struct predict_forwarder::impl {
       finish_and_erase(it, error_reply(0, errc::deadline_exceeded, "deadline exceeded"));
       return;
     }
-    // dispatch() decrements nothing on failure beyond what finish() does; undo the double count.
     if (!dispatch(p, code, why)) pendings.erase(it);
   }
 
-  void finish_and_erase(std::unordered_map<std::uint64_t, pending>::iterator it, predict_reply reply) {
+  void finish_and_erase(std::unordered_map<std::uint64_t, pending>::iterator it,
+                        predict_reply reply) {
     finish(it->second, std::move(reply));
     pendings.erase(it);
   }
@@ -221,10 +258,13 @@ struct predict_forwarder::impl {
   void handle_view(cluster_view view) {
     epoch = view.placement.epoch;
     placement = std::move(view.placement.tenants);
+    rate_limits = std::move(view.rate_limits);
+    std::erase_if(buckets, [&](const auto& kv) { return !rate_limits.count(kv.first); });
     std::map<std::string, bool> alive;  // node -> draining
     std::size_t up = 0;
     for (const auto& n : view.nodes) {
-      if (n.role != "worker" || n.state == mf::cluster::node_state::down || n.address.empty()) continue;
+      if (n.role != "worker" || n.state == mf::cluster::node_state::down || n.address.empty())
+        continue;
       alive[n.node] = n.state == mf::cluster::node_state::draining;
       ++up;
       auto& l = links[n.node];
@@ -263,14 +303,16 @@ struct predict_forwarder::impl {
   void on_worker_frame(const std::string& node, zmq::socket_t& socket) {
     for (int i = 0; i < 256; ++i) {
       auto got = mf::protocol::recv_envelope(socket, std::chrono::milliseconds(0));
-      if (!got) return;  // nothing more to read
+      if (!got) return;             // nothing more to read
       if (!got->message) continue;  // a worker sent garbage; its request will time out
       auto* reply = std::get_if<predict_reply>(&got->message->body);
       std::uint64_t id = reply ? reply->request_id : got->message->head.request_id;
       auto it = pendings.find(id);
-      if (it == pendings.end() || it->second.node != node) continue;  // late reply of a retried request
+      if (it == pendings.end() || it->second.node != node)
+        continue;  // late reply of a retried request
       if (reply) {
-        if (reply->error && reply->error->code == errc::unavailable && it->second.tried.size() < 2) {
+        if (reply->error && reply->error->code == errc::unavailable &&
+            it->second.tried.size() < 2) {
           fail_over(id, errc::unavailable, reply->error->message);
           continue;
         }
@@ -293,13 +335,16 @@ struct predict_forwarder::impl {
     }
     for (auto id : expired) {
       auto it = pendings.find(id);
-      if (auto l = links.find(it->second.node); l != links.end()) l->second.suspect_until = now + options.suspect_for;
+      if (auto l = links.find(it->second.node); l != links.end())
+        l->second.suspect_until = now + options.suspect_for;
       bump(&forwarder_stats::timed_out);
-      finish_and_erase(it, error_reply(0, errc::deadline_exceeded, "no worker answered before the deadline"));
+      finish_and_erase(
+          it, error_reply(0, errc::deadline_exceeded, "no worker answered before the deadline"));
     }
     for (auto id : retry) {
       auto it = pendings.find(id);
-      if (auto l = links.find(it->second.node); l != links.end()) l->second.suspect_until = now + options.suspect_for;
+      if (auto l = links.find(it->second.node); l != links.end())
+        l->second.suspect_until = now + options.suspect_for;
       fail_over(id, errc::deadline_exceeded, "no worker answered before the deadline");
     }
   }
@@ -327,15 +372,17 @@ struct predict_forwarder::impl {
       if (inflight.load() >= options.max_inflight) {
         bump(&forwarder_stats::shed);
         auto r = error_reply(req->request_id, errc::overloaded, "router in-flight limit reached");
-        (void)mf::protocol::send_envelope(*front, identity, mf::protocol::make_envelope(std::move(r), options.node_id));
+        (void)mf::protocol::send_envelope(
+            *front, identity, mf::protocol::make_envelope(std::move(r), options.node_id));
         continue;
       }
       inflight.fetch_add(1);
       zmq::socket_t* sock = front.get();
       std::string sender = options.node_id;
       handle_submit(submit{std::move(*req), [sock, identity, sender](predict_reply r) {
-                             (void)mf::protocol::send_envelope(*sock, identity,
-                                                               mf::protocol::make_envelope(std::move(r), sender));
+                             (void)mf::protocol::send_envelope(
+                                 *sock, identity,
+                                 mf::protocol::make_envelope(std::move(r), sender));
                            }});
     }
   }
@@ -366,7 +413,8 @@ struct predict_forwarder::impl {
       long timeout_ms = 100;
       const auto now = steady::now();
       for (auto& [id, p] : pendings) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(p.attempt_deadline - now).count();
+        auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(p.attempt_deadline - now).count();
         timeout_ms = std::min<long>(timeout_ms, std::max<long>(0, left + 1));
       }
       try {
@@ -392,7 +440,8 @@ struct predict_forwarder::impl {
       std::lock_guard lock(stats_mutex);
       stats.inflight = inflight.load();
     }
-    for (auto& [id, p] : pendings) finish(p, error_reply(0, errc::unavailable, "router is shutting down"));
+    for (auto& [id, p] : pendings)
+      finish(p, error_reply(0, errc::unavailable, "router is shutting down"));
     pendings.clear();
     std::deque<command> rest;
     {
@@ -410,7 +459,8 @@ struct predict_forwarder::impl {
   }
 };
 
-mf::expected<std::unique_ptr<predict_forwarder>> predict_forwarder::start(forwarder_options options) {
+mf::expected<std::unique_ptr<predict_forwarder>> predict_forwarder::start(
+    forwarder_options options) {
   auto p = std::make_unique<impl>();
   p->options = std::move(options);
   p->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -423,7 +473,8 @@ mf::expected<std::unique_ptr<predict_forwarder>> predict_forwarder::start(forwar
       auto ep = mf::protocol::last_endpoint(*p->front);
       p->front_bound = ep ? *ep : p->options.front_endpoint;
     } catch (const zmq::error_t& e) {
-      return mf::make_error(errc::unavailable, "cannot bind front door " + p->options.front_endpoint + ": " + e.what());
+      return mf::make_error(errc::unavailable, "cannot bind front door " +
+                                                   p->options.front_endpoint + ": " + e.what());
     }
   }
   auto* raw = p.get();
@@ -443,13 +494,16 @@ void predict_forwarder::predict(mf::protocol::predict_request request, callback 
   if (impl_->inflight.fetch_add(1) >= impl_->options.max_inflight) {
     impl_->inflight.fetch_sub(1);
     impl_->bump(&forwarder_stats::shed);
-    done(error_reply(request.request_id, errc::overloaded, "router in-flight limit reached; retry later"));
+    done(error_reply(request.request_id, errc::overloaded,
+                     "router in-flight limit reached; retry later"));
     return;
   }
   impl_->post(impl::submit{std::move(request), std::move(done)});
 }
 
-void predict_forwarder::update(cluster_view view) { impl_->post(std::move(view)); }
+void predict_forwarder::update(cluster_view view) {
+  impl_->post(std::move(view));
+}
 
 forwarder_stats predict_forwarder::stats() const {
   std::lock_guard lock(impl_->stats_mutex);
@@ -458,6 +512,8 @@ forwarder_stats predict_forwarder::stats() const {
   return s;
 }
 
-std::string predict_forwarder::front_endpoint() const { return impl_->front_bound; }
+std::string predict_forwarder::front_endpoint() const {
+  return impl_->front_bound;
+}
 
 }  // namespace mf::router

@@ -24,9 +24,9 @@
 namespace mf::router {
 
 struct forwarder_options {
-  std::string node_id = "router";     // routing id of our DEALERs, seen in worker logs
-  std::size_t max_inflight = 4096;     // beyond this, predict answers overloaded (429)
-  std::string front_endpoint;          // ZeroMQ front door to bind; empty = none
+  std::string node_id = "router";   // routing id of our DEALERs, seen in worker logs
+  std::size_t max_inflight = 4096;  // beyond this, predict answers overloaded (429)
+  std::string front_endpoint;       // ZeroMQ front door to bind; empty = none
   // A replica that timed out is avoided for this long unless it is the only one left.
   std::chrono::milliseconds suspect_for{3000};
 };
@@ -35,10 +35,13 @@ struct forwarder_options {
 struct cluster_view {
   mf::cluster::placement placement;
   std::vector<mf::cluster::node_record> nodes;
+  // tenant -> requests_per_second quota (absent or 0 = unlimited); enforced per router.
+  std::map<std::string, std::int64_t> rate_limits;
 };
 
 struct forwarder_stats {
-  std::uint64_t forwarded = 0, retried = 0, shed = 0, timed_out = 0, no_replica = 0;
+  std::uint64_t forwarded = 0, retried = 0, shed = 0, timed_out = 0, no_replica = 0,
+                rate_limited = 0;
   std::size_t inflight = 0;
   std::size_t workers_up = 0;
   std::int64_t epoch = 0;

@@ -13,14 +13,20 @@
 namespace mf::router {
 namespace {
 
-using nlohmann::json;
 using mf::cluster::registry;
+using nlohmann::json;
 
-api_response ok_json(int status, const json& j) { return json_response(status, j.dump()); }
+api_response ok_json(int status, const json& j) {
+  return json_response(status, j.dump());
+}
 
-api_response fail(errc code, std::string message) { return error_response(mf::make_error(code, std::move(message))); }
+api_response fail(errc code, std::string message) {
+  return error_response(mf::make_error(code, std::move(message)));
+}
 
-std::string who_label(const principal& who) { return who.admin ? "admin" : "tenant"; }
+std::string who_label(const principal& who) {
+  return who.admin ? "admin" : "tenant";
+}
 
 json metrics_json(const std::map<std::string, double>& m) {
   json j = json::object();
@@ -34,8 +40,10 @@ mf::expected<json> parse_json_body(const api_request& req, bool allow_empty) {
     return mf::make_error(errc::unsupported_media_type, "Content-Type must be application/json");
   }
   json j = json::parse(req.body, nullptr, false);
-  if (j.is_discarded()) return mf::make_error(errc::malformed_json, "request body is not valid JSON");
-  if (!j.is_object()) return mf::make_error(errc::invalid_field, "request body must be a JSON object");
+  if (j.is_discarded())
+    return mf::make_error(errc::malformed_json, "request body is not valid JSON");
+  if (!j.is_object())
+    return mf::make_error(errc::invalid_field, "request body must be a JSON object");
   return j;
 }
 
@@ -44,10 +52,10 @@ mf::expected<mf::cluster::tenant_quota> parse_quota(const json& body, mf::cluste
   const json& jq = body["quota"];
   if (!jq.is_object()) return mf::make_error(errc::invalid_field, "\"quota\" must be an object");
   for (const auto& [k, v] : jq.items()) {
-    std::int64_t* slot = k == "memory_bytes" ? &q.memory_bytes
-                         : k == "models"     ? &q.models
+    std::int64_t* slot = k == "memory_bytes"          ? &q.memory_bytes
+                         : k == "models"              ? &q.models
                          : k == "requests_per_second" ? &q.requests_per_second
-                                                       : nullptr;
+                                                      : nullptr;
     if (!slot) return mf::make_error(errc::invalid_field, "unknown quota field \"" + k + "\"");
     if (!v.is_number_integer() || v.get<std::int64_t>() < 0) {
       return mf::make_error(errc::invalid_field, "quota." + k + " must be a non-negative integer");
@@ -58,20 +66,28 @@ mf::expected<mf::cluster::tenant_quota> parse_quota(const json& body, mf::cluste
 }
 
 json quota_json(const mf::cluster::tenant_quota& q) {
-  return json{{"memory_bytes", q.memory_bytes}, {"models", q.models}, {"requests_per_second", q.requests_per_second}};
+  return json{{"memory_bytes", q.memory_bytes},
+              {"models", q.models},
+              {"requests_per_second", q.requests_per_second}};
 }
 
 json version_json(const mf::cluster::version_record& v) {
-  json j{{"version", v.version},         {"algorithm", v.algorithm},
-         {"n_features", v.n_features},   {"metrics", metrics_json(v.metrics)},
-         {"size_bytes", v.size_bytes},   {"sha256", v.sha256},
-         {"created_at", rfc3339(v.created_at)}, {"source", v.source},
+  json j{{"version", v.version},
+         {"algorithm", v.algorithm},
+         {"n_features", v.n_features},
+         {"metrics", metrics_json(v.metrics)},
+         {"size_bytes", v.size_bytes},
+         {"sha256", v.sha256},
+         {"created_at", rfc3339(v.created_at)},
+         {"source", v.source},
          {"job_id", v.job_id.empty() ? json(nullptr) : json(v.job_id)}};
   if (!v.primary_metric.empty()) j["metrics"]["primary"] = v.primary_metric;
   return j;
 }
 
-json time_or_null(std::int64_t ms) { return ms == 0 ? json(nullptr) : json(rfc3339(ms)); }
+json time_or_null(std::int64_t ms) {
+  return ms == 0 ? json(nullptr) : json(rfc3339(ms));
+}
 
 json job_json(const mf::cluster::job_record& r) {
   return json{{"job_id", r.id},
@@ -92,7 +108,8 @@ json job_json(const mf::cluster::job_record& r) {
 }
 
 json history_json(const mf::cluster::history_event& e) {
-  return json{{"at", rfc3339(e.at)}, {"from", e.from}, {"to", e.to}, {"reason", e.reason}, {"by", e.by}};
+  return json{
+      {"at", rfc3339(e.at)}, {"from", e.from}, {"to", e.to}, {"reason", e.reason}, {"by", e.by}};
 }
 
 // 404 unless the tenant exists (routes under /v1/tenants/{t} answer not_found for unknown tenants).
@@ -102,7 +119,8 @@ mf::expected<void> require_tenant(registry& reg, const std::string& tenant) {
   return {};
 }
 
-mf::cluster::artifact_key artifact_key(const std::string& tenant, const std::string& model, std::int64_t version) {
+mf::cluster::artifact_key artifact_key(const std::string& tenant, const std::string& model,
+                                       std::int64_t version) {
   return mf::cluster::artifact_key{tenant, model, version};
 }
 
@@ -112,7 +130,9 @@ api_response tenants_list(handler_context& ctx) {
   if (!list) return error_response(list.error());
   json arr = json::array();
   for (const auto& t : *list) {
-    arr.push_back({{"tenant", t.tenant}, {"models", t.models}, {"created_at", rfc3339(t.created_at)},
+    arr.push_back({{"tenant", t.tenant},
+                   {"models", t.models},
+                   {"created_at", rfc3339(t.created_at)},
                    {"quota", quota_json(t.quota)}});
   }
   return ok_json(200, json{{"tenants", arr}});
@@ -125,7 +145,8 @@ api_response tenant_create(handler_context& ctx, const route_match& m, const api
   if (!quota) return error_response(quota.error());
   auto key = ctx.registry->create_tenant(m.tenant, *quota);
   if (!key) return error_response(key.error());
-  return ok_json(201, json{{"tenant", key->tenant}, {"api_key", key->api_key}, {"key_id", key->key_id}});
+  return ok_json(201,
+                 json{{"tenant", key->tenant}, {"api_key", key->api_key}, {"key_id", key->key_id}});
 }
 
 api_response tenant_patch(handler_context& ctx, const route_match& m, const api_request& req) {
@@ -187,9 +208,11 @@ mf::expected<train_request> parse_train_json(const api_request& req) {
   }
   t.algorithm = j["algorithm"].get<std::string>();
   if (j.contains("params") && !j["params"].is_null()) {
-    if (!j["params"].is_object()) return mf::make_error(errc::invalid_field, "\"params\" must be an object");
+    if (!j["params"].is_object())
+      return mf::make_error(errc::invalid_field, "\"params\" must be an object");
     for (const auto& [k, v] : j["params"].items()) {
-      if (!v.is_number()) return mf::make_error(errc::invalid_input, "param " + k + " must be a number");
+      if (!v.is_number())
+        return mf::make_error(errc::invalid_input, "param " + k + " must be a number");
       t.params[k] = v.get<double>();
     }
   }
@@ -200,11 +223,13 @@ mf::expected<train_request> parse_train_json(const api_request& req) {
     t.validation_split = j["validation_split"].get<double>();
   }
   if (j.contains("activate")) {
-    if (!j["activate"].is_string()) return mf::make_error(errc::invalid_field, "\"activate\" must be a string");
+    if (!j["activate"].is_string())
+      return mf::make_error(errc::invalid_field, "\"activate\" must be a string");
     t.activate = j["activate"].get<std::string>();
   }
   if (!j.contains("data") || !j["data"].is_object()) {
-    return mf::make_error(errc::invalid_field, "\"data\" is required: {\"features\":[[...]],\"labels\":[...]}");
+    return mf::make_error(errc::invalid_field,
+                          "\"data\" is required: {\"features\":[[...]],\"labels\":[...]}");
   }
   auto data = mf::ml::parse_json_dataset(j["data"].dump());
   if (!data) return std::move(data).error();
@@ -215,7 +240,8 @@ mf::expected<train_request> parse_train_json(const api_request& req) {
 mf::expected<train_request> parse_train_csv(const api_request& req) {
   train_request t;
   auto alg = req.query.find("algorithm");
-  if (alg == req.query.end()) return mf::make_error(errc::invalid_field, "query parameter algorithm is required");
+  if (alg == req.query.end())
+    return mf::make_error(errc::invalid_field, "query parameter algorithm is required");
   t.algorithm = alg->second;
   std::string label_column;
   if (auto it = req.query.find("label_column"); it != req.query.end()) label_column = it->second;
@@ -233,7 +259,8 @@ mf::expected<train_request> parse_train_csv(const api_request& req) {
     }
   }
   if (label_column.empty() && t.algorithm != "kmeans") {
-    return mf::make_error(errc::invalid_field, "query parameter label_column is required for " + t.algorithm);
+    return mf::make_error(errc::invalid_field,
+                          "query parameter label_column is required for " + t.algorithm);
   }
   auto data = mf::ml::parse_csv_dataset(req.body, label_column);
   if (!data) return std::move(data).error();
@@ -257,18 +284,21 @@ mf::expected<void> validate_train(const train_request& t) {
     return mf::make_error(errc::invalid_field, "activate must be always, if_better or never");
   }
   const auto rows = t.data.rows();
-  if (rows == 0 || t.data.n_features == 0) return mf::make_error(errc::invalid_input, "data has no instances");
+  if (rows == 0 || t.data.n_features == 0)
+    return mf::make_error(errc::invalid_input, "data has no instances");
   if (t.algorithm != "kmeans" && t.data.labels.size() != rows) {
-    return mf::make_error(errc::invalid_input, "labels has " + std::to_string(t.data.labels.size()) +
-                                                   " entries but features has " + std::to_string(rows) + " rows");
+    return mf::make_error(errc::invalid_input,
+                          "labels has " + std::to_string(t.data.labels.size()) +
+                              " entries but features has " + std::to_string(rows) + " rows");
   }
   if (t.algorithm == "kmeans" && !t.data.labels.empty() && t.data.labels.size() != rows) {
     return mf::make_error(errc::invalid_input, "labels/features length mismatch");
   }
   for (std::size_t i = 0; i < t.data.features.size(); ++i) {
     if (!std::isfinite(t.data.features[i])) {
-      return mf::make_error(errc::invalid_input, "features[" + std::to_string(i / t.data.n_features) + "][" +
-                                                     std::to_string(i % t.data.n_features) + "] is NaN/Inf");
+      return mf::make_error(errc::invalid_input,
+                            "features[" + std::to_string(i / t.data.n_features) + "][" +
+                                std::to_string(i % t.data.n_features) + "] is NaN/Inf");
     }
   }
   return {};
@@ -278,7 +308,8 @@ std::string train_payload(const train_request& t) {
   json features = json::array();
   for (std::size_t r = 0; r < t.data.rows(); ++r) {
     json row = json::array();
-    for (std::size_t c = 0; c < t.data.n_features; ++c) row.push_back(t.data.features[r * t.data.n_features + c]);
+    for (std::size_t c = 0; c < t.data.n_features; ++c)
+      row.push_back(t.data.features[r * t.data.n_features + c]);
     features.push_back(std::move(row));
   }
   json params = json::object();
@@ -293,13 +324,14 @@ std::string train_payload(const train_request& t) {
       .dump();
 }
 
-api_response train(handler_context& ctx, const route_match& m, const api_request& req, const principal& who) {
-  mf::expected<train_request> t = req.content_type == "text/csv" ? parse_train_csv(req)
-                                  : req.content_type == "application/json"
-                                      ? parse_train_json(req)
-                                      : mf::expected<train_request>(mf::make_error(
-                                            errc::unsupported_media_type,
-                                            "Content-Type must be application/json or text/csv"));
+api_response train(handler_context& ctx, const route_match& m, const api_request& req,
+                   const principal& who) {
+  mf::expected<train_request> t =
+      req.content_type == "text/csv" ? parse_train_csv(req)
+      : req.content_type == "application/json"
+          ? parse_train_json(req)
+          : mf::expected<train_request>(mf::make_error(
+                errc::unsupported_media_type, "Content-Type must be application/json or text/csv"));
   if (!t) return error_response(t.error());
   if (auto v = validate_train(*t); !v) return error_response(v.error());
   auto tenant = ctx.registry->get_tenant(m.tenant);
@@ -323,7 +355,8 @@ api_response train(handler_context& ctx, const route_match& m, const api_request
 }
 
 // ---- jobs ------------------------------------------------------------------------------
-mf::expected<mf::cluster::job_record> own_job(handler_context& ctx, const route_match& m, const principal& who) {
+mf::expected<mf::cluster::job_record> own_job(handler_context& ctx, const route_match& m,
+                                              const principal& who) {
   auto job = ctx.registry->get_job(m.job);
   if (!job) return job;
   if (!who.admin && job->tenant != who.tenant) {
@@ -343,14 +376,17 @@ api_response job_cancel(handler_context& ctx, const route_match& m, const princi
   if (!job) return error_response(job.error());
   auto r = ctx.registry->cancel_job(m.job);
   if (!r) return error_response(r.error());
-  return ok_json(202, json{{"job_id", r->id}, {"status", std::string(mf::cluster::to_string(r->status))}});
+  return ok_json(
+      202, json{{"job_id", r->id}, {"status", std::string(mf::cluster::to_string(r->status))}});
 }
 
 api_response tenant_jobs(handler_context& ctx, const route_match& m, const api_request& req) {
   std::optional<mf::cluster::job_status> status;
   if (auto it = req.query.find("status"); it != req.query.end()) {
     status = mf::cluster::parse_job_status(it->second);
-    if (!status) return fail(errc::invalid_field, "status must be queued, running, succeeded, failed or cancelled");
+    if (!status)
+      return fail(errc::invalid_field,
+                  "status must be queued, running, succeeded, failed or cancelled");
   }
   if (auto r = require_tenant(*ctx.registry, m.tenant); !r) return error_response(r.error());
   auto jobs = ctx.registry->list_jobs(m.tenant, status, 1000);
@@ -367,11 +403,12 @@ api_response models_list(handler_context& ctx, const route_match& m) {
   if (!models) return error_response(models.error());
   json arr = json::array();
   for (const auto& s : *models) {
-    arr.push_back({{"model", s.model},
-                   {"active_version", s.active_version == 0 ? json(nullptr) : json(s.active_version)},
-                   {"versions", s.versions},
-                   {"algorithm", s.algorithm},
-                   {"updated_at", rfc3339(s.updated_at)}});
+    arr.push_back(
+        {{"model", s.model},
+         {"active_version", s.active_version == 0 ? json(nullptr) : json(s.active_version)},
+         {"versions", s.versions},
+         {"algorithm", s.algorithm},
+         {"updated_at", rfc3339(s.updated_at)}});
   }
   return ok_json(200, json{{"models", arr}});
 }
@@ -383,22 +420,26 @@ api_response model_get(handler_context& ctx, const route_match& m) {
   if (!versions) return error_response(versions.error());
   json arr = json::array();
   for (const auto& v : *versions) arr.push_back(version_json(v));
-  return ok_json(200, json{{"model", m.model},
-                           {"active_version", summary->active_version == 0 ? json(nullptr) : json(summary->active_version)},
-                           {"versions", arr}});
+  return ok_json(
+      200, json{{"model", m.model},
+                {"active_version",
+                 summary->active_version == 0 ? json(nullptr) : json(summary->active_version)},
+                {"versions", arr}});
 }
 
 api_response version_activate(handler_context& ctx, const route_match& m, const principal& who) {
   auto v = parse_version(m.version_text);
   auto e = ctx.registry->activate(m.tenant, m.model, *v, "activate", who_label(who));
   if (!e) return error_response(e.error());
-  return ok_json(200, json{{"model", m.model}, {"active_version", e->to}, {"previous_version", e->from}});
+  return ok_json(
+      200, json{{"model", m.model}, {"active_version", e->to}, {"previous_version", e->from}});
 }
 
 api_response model_rollback(handler_context& ctx, const route_match& m, const principal& who) {
   auto e = ctx.registry->rollback(m.tenant, m.model, who_label(who));
   if (!e) return error_response(e.error());
-  return ok_json(200, json{{"model", m.model}, {"active_version", e->to}, {"previous_version", e->from}});
+  return ok_json(
+      200, json{{"model", m.model}, {"active_version", e->to}, {"previous_version", e->from}});
 }
 
 api_response model_history(handler_context& ctx, const route_match& m) {
@@ -410,10 +451,12 @@ api_response model_history(handler_context& ctx, const route_match& m) {
   return ok_json(200, json{{"events", arr}});
 }
 
-api_response version_delete(handler_context& ctx, const route_match& m, const api_request& req, const principal& who) {
+api_response version_delete(handler_context& ctx, const route_match& m, const api_request& req,
+                            const principal& who) {
   auto v = parse_version(m.version_text);
   bool force = false;
-  if (auto it = req.query.find("force"); it != req.query.end()) force = it->second == "true" || it->second == "1";
+  if (auto it = req.query.find("force"); it != req.query.end())
+    force = it->second == "true" || it->second == "1";
   if (auto r = ctx.registry->delete_version(m.tenant, m.model, *v, force, who_label(who)); !r) {
     return error_response(r.error());
   }
@@ -425,7 +468,8 @@ api_response model_delete(handler_context& ctx, const route_match& m) {
   auto versions = ctx.registry->list_versions(m.tenant, m.model);
   if (!versions) return error_response(versions.error());
   if (auto r = ctx.registry->delete_model(m.tenant, m.model); !r) return error_response(r.error());
-  for (const auto& v : *versions) (void)ctx.blobs->remove(artifact_key(m.tenant, m.model, v.version));
+  for (const auto& v : *versions)
+    (void)ctx.blobs->remove(artifact_key(m.tenant, m.model, v.version));
   return empty_response(204);
 }
 
@@ -443,18 +487,24 @@ api_response artifact_get(handler_context& ctx, const route_match& m) {
   return r;
 }
 
-api_response version_upload(handler_context& ctx, const route_match& m, const api_request& req, const principal& who) {
+api_response version_upload(handler_context& ctx, const route_match& m, const api_request& req,
+                            const principal& who) {
   if (req.content_type != "application/octet-stream") {
     return fail(errc::unsupported_media_type, "Content-Type must be application/octet-stream");
   }
   std::string activate = "never";
   if (auto it = req.query.find("activate"); it != req.query.end()) activate = it->second;
-  if (activate != "always" && activate != "never") return fail(errc::invalid_field, "activate must be always or never");
+  if (activate != "always" && activate != "never")
+    return fail(errc::invalid_field, "activate must be always or never");
   // Full validation (envelope, checksum, payload) before anything is stored.
   auto info = mf::ml::inspect_artifact(req.body);
-  if (!info) return error_response(mf::make_error(errc::invalid_input, "artifact rejected: " + info.error().message));
+  if (!info)
+    return error_response(
+        mf::make_error(errc::invalid_input, "artifact rejected: " + info.error().message));
   auto model = mf::ml::load_artifact(req.body);
-  if (!model) return error_response(mf::make_error(errc::invalid_input, "artifact rejected: " + model.error().message));
+  if (!model)
+    return error_response(
+        mf::make_error(errc::invalid_input, "artifact rejected: " + model.error().message));
   if (auto r = require_tenant(*ctx.registry, m.tenant); !r) return error_response(r.error());
   auto id = ctx.registry->reserve_version_id(m.tenant, m.model);
   if (!id) return error_response(id.error());
@@ -470,11 +520,14 @@ api_response version_upload(handler_context& ctx, const route_match& m, const ap
   v.sha256 = mf::cluster::sha256_hex(req.body);
   v.created_at = mf::cluster::now_unix_ms();
   v.source = "upload";
-  if (auto r = ctx.registry->publish_version(m.tenant, m.model, v, activate == "always", "upload", who_label(who)); !r) {
+  if (auto r = ctx.registry->publish_version(m.tenant, m.model, v, activate == "always", "upload",
+                                             who_label(who));
+      !r) {
     (void)ctx.blobs->remove(key);
     return error_response(r.error());
   }
-  return ok_json(201, json{{"version", *id}, {"sha256", v.sha256}, {"activated", activate == "always"}});
+  return ok_json(201,
+                 json{{"version", *id}, {"sha256", v.sha256}, {"activated", activate == "always"}});
 }
 
 // ---- cluster ---------------------------------------------------------------------------
@@ -528,16 +581,17 @@ std::string rfc3339(std::int64_t unix_ms) {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(unix_ms % 1000));
   return buf;
 }
-
 
 mf::expected<principal> resolve_tenant_key(handler_context& ctx, const std::string& key_hash) {
   auto key = ctx.registry->find_tenant_by_key(key_hash);
   if (!key) {
-    if (key.error().code == errc::not_found) return mf::make_error(errc::unauthorized, "unknown API key");
+    if (key.error().code == errc::not_found)
+      return mf::make_error(errc::unauthorized, "unknown API key");
     return std::move(key).error();
   }
   return principal{false, key->tenant};
@@ -547,30 +601,54 @@ api_response handle_state_route(handler_context& ctx, const route_match& m, cons
                                 const principal& who) {
   try {
     switch (m.id) {
-      case route_id::tenants_list: return tenants_list(ctx);
-      case route_id::tenant_create: return tenant_create(ctx, m, req);
-      case route_id::tenant_patch: return tenant_patch(ctx, m, req);
-      case route_id::tenant_delete: return tenant_delete(ctx, m);
-      case route_id::key_create: return key_create(ctx, m);
-      case route_id::key_delete: return key_delete(ctx, m);
-      case route_id::train: return train(ctx, m, req, who);
-      case route_id::job_get: return job_get(ctx, m, who);
-      case route_id::job_cancel: return job_cancel(ctx, m, who);
-      case route_id::tenant_jobs: return tenant_jobs(ctx, m, req);
-      case route_id::models_list: return models_list(ctx, m);
-      case route_id::model_get: return model_get(ctx, m);
-      case route_id::version_activate: return version_activate(ctx, m, who);
-      case route_id::model_rollback: return model_rollback(ctx, m, who);
-      case route_id::model_history: return model_history(ctx, m);
-      case route_id::version_delete: return version_delete(ctx, m, req, who);
-      case route_id::model_delete: return model_delete(ctx, m);
-      case route_id::artifact_get: return artifact_get(ctx, m);
-      case route_id::version_upload: return version_upload(ctx, m, req, who);
-      case route_id::nodes_list: return nodes_list(ctx);
-      case route_id::node_drain: return node_drain(ctx, m, true);
-      case route_id::node_undrain: return node_drain(ctx, m, false);
-      case route_id::placement_get: return placement_get(ctx, req);
-      default: return fail(errc::internal, "route not handled by the state handlers");
+      case route_id::tenants_list:
+        return tenants_list(ctx);
+      case route_id::tenant_create:
+        return tenant_create(ctx, m, req);
+      case route_id::tenant_patch:
+        return tenant_patch(ctx, m, req);
+      case route_id::tenant_delete:
+        return tenant_delete(ctx, m);
+      case route_id::key_create:
+        return key_create(ctx, m);
+      case route_id::key_delete:
+        return key_delete(ctx, m);
+      case route_id::train:
+        return train(ctx, m, req, who);
+      case route_id::job_get:
+        return job_get(ctx, m, who);
+      case route_id::job_cancel:
+        return job_cancel(ctx, m, who);
+      case route_id::tenant_jobs:
+        return tenant_jobs(ctx, m, req);
+      case route_id::models_list:
+        return models_list(ctx, m);
+      case route_id::model_get:
+        return model_get(ctx, m);
+      case route_id::version_activate:
+        return version_activate(ctx, m, who);
+      case route_id::model_rollback:
+        return model_rollback(ctx, m, who);
+      case route_id::model_history:
+        return model_history(ctx, m);
+      case route_id::version_delete:
+        return version_delete(ctx, m, req, who);
+      case route_id::model_delete:
+        return model_delete(ctx, m);
+      case route_id::artifact_get:
+        return artifact_get(ctx, m);
+      case route_id::version_upload:
+        return version_upload(ctx, m, req, who);
+      case route_id::nodes_list:
+        return nodes_list(ctx);
+      case route_id::node_drain:
+        return node_drain(ctx, m, true);
+      case route_id::node_undrain:
+        return node_drain(ctx, m, false);
+      case route_id::placement_get:
+        return placement_get(ctx, req);
+      default:
+        return fail(errc::internal, "route not handled by the state handlers");
     }
   } catch (const std::exception& e) {
     return fail(errc::internal, std::string("internal error: ") + e.what());

@@ -16,7 +16,8 @@ namespace mf::router {
 
 // What one blocking-work thread owns.
 struct handler_context {
-  std::shared_ptr<mf::cluster::registry> registry;  // not shared between threads (redis), or thread-safe (memory)
+  std::shared_ptr<mf::cluster::registry>
+      registry;  // not shared between threads (redis), or thread-safe (memory)
   std::shared_ptr<mf::cluster::blob_store> blobs;
 };
 
@@ -30,6 +31,5 @@ api_response handle_state_route(handler_context& ctx, const route_match& m, cons
 
 // RFC 3339 UTC with milliseconds, e.g. "2026-11-25T08:19:31.123Z"; "" for 0.
 std::string rfc3339(std::int64_t unix_ms);
-
 
 }  // namespace mf::router

@@ -18,8 +18,8 @@ inline constexpr std::size_t max_upload_bytes = 256u << 20;
 inline constexpr std::size_t max_body_bytes = 64u << 20;
 
 struct api_request {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // without the query string, still percent-encoded
+  std::string method;                        // "GET", "POST", ...
+  std::string path;                          // without the query string, still percent-encoded
   std::map<std::string, std::string> query;  // decoded
   std::string content_type;                  // media type only, lower-case, no parameters
   std::string authorization;                 // raw header value

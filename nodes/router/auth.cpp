@@ -19,7 +19,8 @@ std::optional<std::string> bearer_token(std::string_view header) {
   if (header[scheme.size()] != ' ') return std::nullopt;
   header.remove_prefix(scheme.size());
   while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
-  while (!header.empty() && (header.back() == ' ' || header.back() == '\r')) header.remove_suffix(1);
+  while (!header.empty() && (header.back() == ' ' || header.back() == '\r'))
+    header.remove_suffix(1);
   if (header.empty()) return std::nullopt;
   return std::string(header);
 }
@@ -52,12 +53,15 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 mf::expected<void> authorize(const principal& who, const route_match& m) {
   if (who.admin) return {};
   switch (access_of(m.id)) {
-    case route_access::public_: return {};
-    case route_access::admin: return mf::make_error(errc::forbidden, "this route needs the admin token");
+    case route_access::public_:
+      return {};
+    case route_access::admin:
+      return mf::make_error(errc::forbidden, "this route needs the admin token");
     case route_access::tenant:
       if (m.id == route_id::job_get || m.id == route_id::job_cancel) return {};
       if (m.tenant == who.tenant) return {};
-      return mf::make_error(errc::forbidden, "this key may only use /v1/tenants/" + who.tenant + "/...");
+      return mf::make_error(errc::forbidden,
+                            "this key may only use /v1/tenants/" + who.tenant + "/...");
   }
   return mf::make_error(errc::forbidden, "forbidden");
 }

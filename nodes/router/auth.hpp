@@ -36,7 +36,9 @@ class admin_token {
   admin_token() = default;
   explicit admin_token(std::string token) : token_(std::move(token)) {}
   bool enabled() const { return !token_.empty(); }
-  bool matches(std::string_view candidate) const { return enabled() && constant_time_equal(token_, candidate); }
+  bool matches(std::string_view candidate) const {
+    return enabled() && constant_time_equal(token_, candidate);
+  }
 
  private:
   std::string token_;

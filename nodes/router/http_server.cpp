@@ -2,8 +2,8 @@
 // response may be completed from the forwarder thread or a blocking-work thread.
 #include "nodes/router/http_server.hpp"
 
-#include <restinio/all.hpp>
 #include <atomic>
+#include <restinio/all.hpp>
 #include <thread>
 #include <vector>
 
@@ -15,23 +15,40 @@ using server_t = restinio::http_server_t<traits>;
 
 std::string reason_of(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Entity";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Status";
   }
 }
 
@@ -59,45 +76,55 @@ struct http_server::impl {
   std::atomic<std::uint16_t> bound_port{0};
 };
 
-mf::expected<std::unique_ptr<http_server>> http_server::start(router_service& service, const std::string& address,
-                                                              std::uint16_t port, std::size_t threads) {
+mf::expected<std::unique_ptr<http_server>> http_server::start(router_service& service,
+                                                              const std::string& address,
+                                                              std::uint16_t port,
+                                                              std::size_t threads) {
   auto p = std::make_unique<impl>();
   auto* raw = p.get();
   try {
-    p->server = std::make_unique<server_t>(restinio::external_io_context(p->io), [&](auto& settings) {
-      settings.port(port)
-          .address(address)
-          // Uploads may be 256 MiB; the 64 MiB limit of other routes is checked per route
-          // so the client gets a 413 envelope instead of a dropped connection.
-          .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}.max_body_size(max_upload_bytes + 1))
-          .read_next_http_message_timelimit(std::chrono::seconds(60))
-          .handle_request_timeout(std::chrono::seconds(120))
-          .write_http_response_timelimit(std::chrono::seconds(60))
-          .acceptor_post_bind_hook([raw](asio::ip::tcp::acceptor& acceptor) {
-            raw->bound_port.store(acceptor.local_endpoint().port());
-          })
-          .request_handler([&service](restinio::request_handle_t req) {
-            api_request r;
-            const auto& h = req->header();
-            r.method = std::string(h.method().c_str());
-            r.path = std::string(h.path());
-            try {
-              auto q = restinio::parse_query<restinio::parse_query_traits::javascript_compatible>(h.query());
-              for (const auto& [k, v] : q) r.query.emplace(std::string(k), std::string(v));
-            } catch (const std::exception&) {
-              send(req, error_response(mf::make_error(errc::invalid_field, "malformed query string")));
-              return restinio::request_accepted();
-            }
-            r.content_type = media_type(h.get_field_or(restinio::http_field::content_type, ""));
-            r.authorization = std::string(h.get_field_or(restinio::http_field::authorization, ""));
-            r.deadline_ms = std::string(h.get_field_or("X-Request-Deadline-Ms", ""));
-            r.body = req->body();
-            service.handle(std::move(r), [req](api_response resp) { send(req, std::move(resp)); });
-            return restinio::request_accepted();
-          });
-    });
+    p->server =
+        std::make_unique<server_t>(restinio::external_io_context(p->io), [&](auto& settings) {
+          settings.port(port)
+              .address(address)
+              // Uploads may be 256 MiB; the 64 MiB limit of other routes is checked per route
+              // so the client gets a 413 envelope instead of a dropped connection.
+              .incoming_http_msg_limits(
+                  restinio::incoming_http_msg_limits_t{}.max_body_size(max_upload_bytes + 1))
+              .read_next_http_message_timelimit(std::chrono::seconds(60))
+              .handle_request_timeout(std::chrono::seconds(120))
+              .write_http_response_timelimit(std::chrono::seconds(60))
+              .acceptor_post_bind_hook([raw](asio::ip::tcp::acceptor& acceptor) {
+                raw->bound_port.store(acceptor.local_endpoint().port());
+              })
+              .request_handler([&service](restinio::request_handle_t req) {
+                api_request r;
+                const auto& h = req->header();
+                r.method = std::string(h.method().c_str());
+                r.path = std::string(h.path());
+                try {
+                  auto q =
+                      restinio::parse_query<restinio::parse_query_traits::javascript_compatible>(
+                          h.query());
+                  for (const auto& [k, v] : q) r.query.emplace(std::string(k), std::string(v));
+                } catch (const std::exception&) {
+                  send(req, error_response(
+                                mf::make_error(errc::invalid_field, "malformed query string")));
+                  return restinio::request_accepted();
+                }
+                r.content_type = media_type(h.get_field_or(restinio::http_field::content_type, ""));
+                r.authorization =
+                    std::string(h.get_field_or(restinio::http_field::authorization, ""));
+                r.deadline_ms = std::string(h.get_field_or("X-Request-Deadline-Ms", ""));
+                r.body = req->body();
+                service.handle(std::move(r),
+                               [req](api_response resp) { send(req, std::move(resp)); });
+                return restinio::request_accepted();
+              });
+        });
   } catch (const std::exception& e) {
-    return mf::make_error(errc::unavailable, "cannot configure HTTP server: " + std::string(e.what()));
+    return mf::make_error(errc::unavailable,
+                          "cannot configure HTTP server: " + std::string(e.what()));
   }
   for (std::size_t i = 0; i < std::max<std::size_t>(1, threads); ++i) {
     p->threads.emplace_back([raw] {
@@ -116,8 +143,8 @@ mf::expected<std::unique_ptr<http_server>> http_server::start(router_service& se
     // open_sync posts the bind to the I/O threads and waits for it.
     server->impl_->server->open_sync();
   } catch (const std::exception& e) {
-    return mf::make_error(errc::unavailable, "cannot start HTTP server on " + address + ":" + std::to_string(port) +
-                                                 ": " + e.what());
+    return mf::make_error(errc::unavailable, "cannot start HTTP server on " + address + ":" +
+                                                 std::to_string(port) + ": " + e.what());
   }
   return server;
 }
@@ -135,6 +162,8 @@ http_server::~http_server() {
   impl_->server.reset();
 }
 
-std::uint16_t http_server::port() const { return impl_->bound_port.load(); }
+std::uint16_t http_server::port() const {
+  return impl_->bound_port.load();
+}
 
 }  // namespace mf::router

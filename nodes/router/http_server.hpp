@@ -15,8 +15,10 @@ namespace mf::router {
 class http_server {
  public:
   // Binds address:port (port 0 = pick a free one) and starts `threads` I/O threads.
-  static mf::expected<std::unique_ptr<http_server>> start(router_service& service, const std::string& address,
-                                                          std::uint16_t port, std::size_t threads = 2);
+  static mf::expected<std::unique_ptr<http_server>> start(router_service& service,
+                                                          const std::string& address,
+                                                          std::uint16_t port,
+                                                          std::size_t threads = 2);
   ~http_server();  // stops accepting, closes connections, joins the I/O threads
   std::uint16_t port() const;
 

@@ -63,7 +63,8 @@ mf::expected<double> read_feature(simdjson::ondemand::value v, std::size_t row, 
   }
   std::string_view raw = v.raw_json_token();
   if (looks_non_finite(raw) || err == simdjson::NUMBER_ERROR) {
-    return mf::make_error(errc::invalid_input, at(row, col) + ": NaN/Inf or out-of-range number is not a valid feature");
+    return mf::make_error(errc::invalid_input,
+                          at(row, col) + ": NaN/Inf or out-of-range number is not a valid feature");
   }
   if (is_structural_error(err)) return malformed(err);
   return mf::make_error(errc::invalid_input, at(row, col) + ": feature must be a number, got " +
@@ -75,34 +76,38 @@ mf::expected<void> read_instances(simdjson::ondemand::value instances, const pre
   simdjson::ondemand::array rows;
   if (auto err = instances.get_array().get(rows)) {
     if (is_structural_error(err)) return malformed(err);
-    return mf::make_error(errc::invalid_field, "\"instances\" must be an array of arrays of numbers");
+    return mf::make_error(errc::invalid_field,
+                          "\"instances\" must be an array of arrays of numbers");
   }
   std::size_t row = 0;
   for (auto row_result : rows) {
     simdjson::ondemand::value row_value;
     if (auto err = row_result.get(row_value)) return malformed(err);
     if (row >= limits.max_instances) {
-      return mf::make_error(errc::invalid_input, "too many instances: at most " +
-                                                     std::to_string(limits.max_instances) + " per request");
+      return mf::make_error(
+          errc::invalid_input,
+          "too many instances: at most " + std::to_string(limits.max_instances) + " per request");
     }
     simdjson::ondemand::array cols;
     if (auto err = row_value.get_array().get(cols)) {
       if (is_structural_error(err)) return malformed(err);
-      return mf::make_error(errc::invalid_input, "instances[" + std::to_string(row) + "] must be an array of numbers");
+      return mf::make_error(errc::invalid_input,
+                            "instances[" + std::to_string(row) + "] must be an array of numbers");
     }
     std::size_t col = 0;
     for (auto col_result : cols) {
       simdjson::ondemand::value v;
       if (auto err = col_result.get(v)) return malformed(err);
       if (col >= limits.max_features) {
-        return mf::make_error(errc::invalid_input, "instances[" + std::to_string(row) + "] has more than " +
-                                                       std::to_string(limits.max_features) + " features");
+        return mf::make_error(errc::invalid_input,
+                              "instances[" + std::to_string(row) + "] has more than " +
+                                  std::to_string(limits.max_features) + " features");
       }
       if (row > 0 && col >= out.n_features) {
-        return mf::make_error(errc::invalid_input, "instances[" + std::to_string(row) + "] has more than " +
-                                                       std::to_string(out.n_features) +
-                                                       " features (instances[0] has " +
-                                                       std::to_string(out.n_features) + ")");
+        return mf::make_error(errc::invalid_input,
+                              "instances[" + std::to_string(row) + "] has more than " +
+                                  std::to_string(out.n_features) + " features (instances[0] has " +
+                                  std::to_string(out.n_features) + ")");
       }
       auto d = read_feature(v, row, col);
       if (!d) return std::move(d).error();
@@ -113,9 +118,9 @@ mf::expected<void> read_instances(simdjson::ondemand::value instances, const pre
       if (col == 0) return mf::make_error(errc::invalid_input, "instances[0] is empty");
       out.n_features = static_cast<std::uint32_t>(col);
     } else if (col != out.n_features) {
-      return mf::make_error(errc::invalid_input, "instances[" + std::to_string(row) + "] has " + std::to_string(col) +
-                                                     " features, instances[0] has " +
-                                                     std::to_string(out.n_features));
+      return mf::make_error(errc::invalid_input,
+                            "instances[" + std::to_string(row) + "] has " + std::to_string(col) +
+                                " features, instances[0] has " + std::to_string(out.n_features));
     }
     ++row;
   }
@@ -163,7 +168,8 @@ mf::expected<predict_body> parse_predict_body(std::string_view body, const predi
     // Anything after the top-level object is malformed; current_location() fails only at the end.
     if (!doc.current_location().error()) return malformed(simdjson::TRAILING_CONTENT);
   } catch (const std::exception& e) {
-    return mf::make_error(errc::malformed_json, std::string("request body is not valid JSON: ") + e.what());
+    return mf::make_error(errc::malformed_json,
+                          std::string("request body is not valid JSON: ") + e.what());
   }
   if (!seen_instances) return mf::make_error(errc::invalid_field, "\"instances\" is required");
   return out;

@@ -13,7 +13,7 @@
 namespace mf::router {
 
 struct predict_limits {
-  std::size_t max_instances = 10'000;   // API.md: up to 10,000 instances a request
+  std::size_t max_instances = 10'000;  // API.md: up to 10,000 instances a request
   std::size_t max_features = 100'000;  // per instance; mirrors protocol::max_features
 };
 
@@ -28,6 +28,7 @@ struct predict_body {
 // Errors: malformed JSON -> malformed_json (400); missing/wrong-typed fields -> invalid_field
 // (400); empty instances, ragged rows, non-numbers, NaN/Inf, too many instances ->
 // invalid_input (422) with a message naming the instance and feature index.
-mf::expected<predict_body> parse_predict_body(std::string_view body, const predict_limits& limits = {});
+mf::expected<predict_body> parse_predict_body(std::string_view body,
+                                              const predict_limits& limits = {});
 
 }  // namespace mf::router

@@ -53,7 +53,8 @@ int run_router(const router_flags& f) {
   if (!f.admin_token_file.empty()) {
     std::ifstream in(f.admin_token_file);
     if (!in) {
-      std::cerr << "modelfleet router: cannot read --admin-token-file " << f.admin_token_file << "\n";
+      std::cerr << "modelfleet router: cannot read --admin-token-file " << f.admin_token_file
+                << "\n";
       return 2;
     }
     std::getline(in, token);
@@ -124,11 +125,13 @@ int run_router(const router_flags& f) {
   wo.self.admin_address = (*forwarder)->front_endpoint();
   state_watcher watcher(wo, **forwarder);
   if (auto r = watcher.start(); !r) {
-    std::cerr << "modelfleet router: Redis not reachable yet (" << r.error().message << "); retrying in background\n";
+    std::cerr << "modelfleet router: Redis not reachable yet (" << r.error().message
+              << "); retrying in background\n";
   }
 
   std::cout << "modelfleet router " << id << " ready http=" << http_url;
-  if (!(*forwarder)->front_endpoint().empty()) std::cout << " front=" << (*forwarder)->front_endpoint();
+  if (!(*forwarder)->front_endpoint().empty())
+    std::cout << " front=" << (*forwarder)->front_endpoint();
   std::cout << std::endl;
 
   int sig = 0;
@@ -144,8 +147,10 @@ int run_router(const router_flags& f) {
 
 void add_router_command(CLI::App& app) {
   auto f = std::make_shared<router_flags>();
-  auto* cmd = app.add_subcommand("router", "REST gateway + ZeroMQ front door: routes predictions to workers");
-  cmd->add_option("--id", f->id, "Node id of this router (default router-<pid>)")->envname("MODELFLEET_ID");
+  auto* cmd = app.add_subcommand("router",
+                                 "REST gateway + ZeroMQ front door: routes predictions to workers");
+  cmd->add_option("--id", f->id, "Node id of this router (default router-<pid>)")
+      ->envname("MODELFLEET_ID");
   cmd->add_option("--redis", f->redis, "Redis URL redis://[user:pass@]host:port/db")
       ->envname("MODELFLEET_REDIS")
       ->capture_default_str();
@@ -155,24 +160,33 @@ void add_router_command(CLI::App& app) {
   cmd->add_option("--http", f->http, "HTTP listen address HOST:PORT (port 0 = any free port)")
       ->envname("MODELFLEET_HTTP")
       ->capture_default_str();
-  cmd->add_option("--front", f->front, "ZeroMQ front door endpoint to bind, e.g. tcp://0.0.0.0:5555 (empty = off)")
+  cmd->add_option("--front", f->front,
+                  "ZeroMQ front door endpoint to bind, e.g. tcp://0.0.0.0:5555 (empty = off)")
       ->envname("MODELFLEET_FRONT");
-  cmd->add_option("--admin-token", f->admin_token, "Admin bearer token (empty and no file = auth off)")
+  cmd->add_option("--admin-token", f->admin_token,
+                  "Admin bearer token (empty and no file = auth off)")
       ->envname("MODELFLEET_ADMIN_TOKEN");
-  cmd->add_option("--admin-token-file", f->admin_token_file, "File whose first line is the admin token")
+  cmd->add_option("--admin-token-file", f->admin_token_file,
+                  "File whose first line is the admin token")
       ->envname("MODELFLEET_ADMIN_TOKEN_FILE");
-  cmd->add_option("--store", f->store, "Blob store: fs:/path or redis")->envname("MODELFLEET_STORE")->capture_default_str();
-  cmd->add_option("--web-root", f->web_root, "Directory served at /admin/ (empty = none)")->envname("MODELFLEET_WEB_ROOT");
+  cmd->add_option("--store", f->store, "Blob store: fs:/path or redis")
+      ->envname("MODELFLEET_STORE")
+      ->capture_default_str();
+  cmd->add_option("--web-root", f->web_root, "Directory served at /admin/ (empty = none)")
+      ->envname("MODELFLEET_WEB_ROOT");
   cmd->add_option("--http-threads", f->http_threads, "HTTP I/O threads")
       ->envname("MODELFLEET_HTTP_THREADS")
       ->capture_default_str();
-  cmd->add_option("--blocking-threads", f->blocking_threads, "Threads (each with a Redis connection) for state routes")
+  cmd->add_option("--blocking-threads", f->blocking_threads,
+                  "Threads (each with a Redis connection) for state routes")
       ->envname("MODELFLEET_BLOCKING_THREADS")
       ->capture_default_str();
-  cmd->add_option("--max-inflight", f->max_inflight, "Predictions in flight before 429 + Retry-After")
+  cmd->add_option("--max-inflight", f->max_inflight,
+                  "Predictions in flight before 429 + Retry-After")
       ->envname("MODELFLEET_MAX_INFLIGHT")
       ->capture_default_str();
-  cmd->add_option("--default-deadline-ms", f->default_deadline_ms, "Predict deadline without X-Request-Deadline-Ms")
+  cmd->add_option("--default-deadline-ms", f->default_deadline_ms,
+                  "Predict deadline without X-Request-Deadline-Ms")
       ->envname("MODELFLEET_DEFAULT_DEADLINE_MS")
       ->capture_default_str();
   cmd->callback([f] {

@@ -9,4 +9,6 @@ namespace mf::router {
 void add_router_command(CLI::App& app);
 }  // namespace mf::router
 
-inline void add_router_command(CLI::App& app) { mf::router::add_router_command(app); }
+inline void add_router_command(CLI::App& app) {
+  mf::router::add_router_command(app);
+}

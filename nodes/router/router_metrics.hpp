@@ -18,7 +18,7 @@ class router_metrics {
   void render(std::string& out) const;
 
   static constexpr std::array<double, 12> buckets_seconds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                         0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+                                                          0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
 
  private:
   struct histogram {

@@ -16,7 +16,8 @@ namespace {
 using nlohmann::json;
 
 std::int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -31,13 +32,16 @@ api_response predict_response(const std::string& model, const mf::protocol::pred
   if (r.error) return error_response(*r.error);
   json preds = json::array();
   for (double v : r.predictions) preds.push_back(number_json(v));
-  json j{{"model", r.model.empty() ? model : r.model}, {"version", r.version}, {"predictions", std::move(preds)}};
+  json j{{"model", r.model.empty() ? model : r.model},
+         {"version", r.version},
+         {"predictions", std::move(preds)}};
   if (!r.probabilities.empty() && r.n_prob_columns > 0) {
     json probs = json::array();
     if (r.n_prob_columns == 1) {
       for (double p : r.probabilities) probs.push_back(p);
     } else {
-      for (std::size_t i = 0; i + r.n_prob_columns <= r.probabilities.size(); i += r.n_prob_columns) {
+      for (std::size_t i = 0; i + r.n_prob_columns <= r.probabilities.size();
+           i += r.n_prob_columns) {
         json row = json::array();
         for (std::size_t c = 0; c < r.n_prob_columns; ++c) row.push_back(r.probabilities[i + c]);
         probs.push_back(std::move(row));
@@ -49,7 +53,9 @@ api_response predict_response(const std::string& model, const mf::protocol::pred
 }
 
 std::string content_type_of(const std::string& path) {
-  auto ends = [&](std::string_view s) { return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0; };
+  auto ends = [&](std::string_view s) {
+    return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
+  };
   if (ends(".html")) return "text/html; charset=utf-8";
   if (ends(".js")) return "text/javascript; charset=utf-8";
   if (ends(".css")) return "text/css; charset=utf-8";
@@ -60,7 +66,8 @@ std::string content_type_of(const std::string& path) {
 
 }  // namespace
 
-mf::expected<std::unique_ptr<router_service>> router_service::create(service_options options, context_factory factory,
+mf::expected<std::unique_ptr<router_service>> router_service::create(service_options options,
+                                                                     context_factory factory,
                                                                      predict_forwarder* forwarder) {
   std::unique_ptr<router_service> s(new router_service(std::move(options), forwarder));
   const std::size_t n = std::max<std::size_t>(1, s->options_.blocking_threads);
@@ -104,7 +111,8 @@ router_service::~router_service() {
   for (auto& t : threads_) t.join();
 }
 
-void router_service::run_blocking(std::function<void(handler_context&)> job, const responder& on_overload) {
+void router_service::run_blocking(std::function<void(handler_context&)> job,
+                                  const responder& on_overload) {
   {
     std::lock_guard lock(mutex_);
     if (queue_.size() < options_.max_blocking_queue) {
@@ -122,37 +130,49 @@ void router_service::handle(api_request req, responder done_raw) {
   const std::string label = matched ? std::string(route_name(matched->id)) : "unmatched";
   responder done = [this, label, started, done_raw = std::move(done_raw)](api_response r) {
     metrics_.observe(label, r.status,
-                     std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started));
+                     std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now() - started));
     done_raw(std::move(r));
   };
   if (!matched) return done(error_response(matched.error()));
   route_match m = std::move(*matched);
   if (req.body.size() > body_limit(m.id)) {
-    return done(error_response(mf::make_error(
-        errc::payload_too_large, "body of " + std::to_string(req.body.size()) + " bytes is over the limit of " +
-                                     std::to_string(body_limit(m.id)) + " bytes")));
+    return done(error_response(
+        mf::make_error(errc::payload_too_large, "body of " + std::to_string(req.body.size()) +
+                                                    " bytes is over the limit of " +
+                                                    std::to_string(body_limit(m.id)) + " bytes")));
   }
   switch (m.id) {
-    case route_id::healthz: return done(json_response(200, R"({"status":"ok"})"));
-    case route_id::metrics: return done(metrics_page());
+    case route_id::healthz:
+      return done(json_response(200, R"({"status":"ok"})"));
+    case route_id::metrics:
+      return done(metrics_page());
     case route_id::readyz:
       return run_blocking(
           [this, done](handler_context& ctx) {
             auto ping = ctx.registry->ping();
             const std::size_t workers = forwarder_ ? forwarder_->stats().workers_up : 0;
-            if (!ping) return done(error_response(mf::make_error(errc::unavailable, "Redis unreachable: " + ping.error().message)));
-            if (workers == 0) return done(error_response(mf::make_error(errc::unavailable, "no worker is up")));
+            if (!ping)
+              return done(error_response(
+                  mf::make_error(errc::unavailable, "Redis unreachable: " + ping.error().message)));
+            if (workers == 0)
+              return done(error_response(mf::make_error(errc::unavailable, "no worker is up")));
             done(json_response(200, json{{"status", "ready"}, {"workers", workers}}.dump()));
           },
           done);
     case route_id::admin_ui:
-      return run_blocking([this, done, rest = m.rest](handler_context&) { done(static_file(rest)); }, done);
-    default: break;
+      return run_blocking(
+          [this, done, rest = m.rest](handler_context&) { done(static_file(rest)); }, done);
+    default:
+      break;
   }
-  if (!admin_.enabled()) return dispatch(std::move(m), std::move(req), principal{true, ""}, std::move(done));
+  if (!admin_.enabled())
+    return dispatch(std::move(m), std::move(req), principal{true, ""}, std::move(done));
   auto token = bearer_token(req.authorization);
-  if (!token) return done(error_response(mf::make_error(errc::unauthorized, "missing bearer token")));
-  if (admin_.matches(*token)) return dispatch(std::move(m), std::move(req), principal{true, ""}, std::move(done));
+  if (!token)
+    return done(error_response(mf::make_error(errc::unauthorized, "missing bearer token")));
+  if (admin_.matches(*token))
+    return dispatch(std::move(m), std::move(req), principal{true, ""}, std::move(done));
   std::string hash = sha256_hex(*token);
   if (auto tenant = keys_.find(hash)) {
     return dispatch(std::move(m), std::move(req), principal{false, *tenant}, std::move(done));
@@ -173,7 +193,8 @@ void router_service::dispatch(route_match m, api_request req, principal who, res
   if (auto r = validate_names(m); !r) return done(error_response(r.error()));
   if (m.id == route_id::predict) return predict(std::move(m), std::move(req), std::move(done));
   if (m.id == route_id::key_delete || m.id == route_id::tenant_delete) keys_.erase_tenant(m.tenant);
-  auto shared = std::make_shared<std::tuple<route_match, api_request, principal>>(std::move(m), std::move(req), who);
+  auto shared = std::make_shared<std::tuple<route_match, api_request, principal>>(
+      std::move(m), std::move(req), who);
   run_blocking(
       [shared, done](handler_context& ctx) {
         auto& [rm, rq, pr] = *shared;
@@ -184,20 +205,24 @@ void router_service::dispatch(route_match m, api_request req, principal who, res
 
 void router_service::predict(route_match m, api_request req, responder done) {
   if (req.content_type != "application/json") {
-    return done(error_response(mf::make_error(errc::unsupported_media_type, "Content-Type must be application/json")));
+    return done(error_response(
+        mf::make_error(errc::unsupported_media_type, "Content-Type must be application/json")));
   }
   std::int64_t deadline_ms = options_.default_deadline_ms;
   if (!req.deadline_ms.empty()) {
-    auto [p, ec] = std::from_chars(req.deadline_ms.data(), req.deadline_ms.data() + req.deadline_ms.size(), deadline_ms);
-    if (ec != std::errc{} || p != req.deadline_ms.data() + req.deadline_ms.size() || deadline_ms <= 0) {
-      return done(error_response(
-          mf::make_error(errc::invalid_field, "X-Request-Deadline-Ms must be a positive integer (milliseconds)")));
+    auto [p, ec] = std::from_chars(req.deadline_ms.data(),
+                                   req.deadline_ms.data() + req.deadline_ms.size(), deadline_ms);
+    if (ec != std::errc{} || p != req.deadline_ms.data() + req.deadline_ms.size() ||
+        deadline_ms <= 0) {
+      return done(error_response(mf::make_error(
+          errc::invalid_field, "X-Request-Deadline-Ms must be a positive integer (milliseconds)")));
     }
     deadline_ms = std::min(deadline_ms, options_.max_deadline_ms);
   }
   auto body = parse_predict_body(req.body);
   if (!body) return done(error_response(body.error()));
-  if (!forwarder_) return done(error_response(mf::make_error(errc::unavailable, "no worker is reachable")));
+  if (!forwarder_)
+    return done(error_response(mf::make_error(errc::unavailable, "no worker is reachable")));
   mf::protocol::predict_request pr;
   pr.deadline_unix_ms = unix_ms_now() + deadline_ms;
   pr.tenant = m.tenant;
@@ -215,24 +240,38 @@ api_response router_service::metrics_page() {
   metrics_.render(out);
   if (forwarder_) {
     auto s = forwarder_->stats();
-    out += "# TYPE modelfleet_router_inflight gauge\nmodelfleet_router_inflight " + std::to_string(s.inflight) + "\n";
-    out += "# TYPE modelfleet_router_workers_up gauge\nmodelfleet_router_workers_up " + std::to_string(s.workers_up) + "\n";
-    out += "# TYPE modelfleet_router_placement_epoch gauge\nmodelfleet_router_placement_epoch " + std::to_string(s.epoch) + "\n";
-    out += "# TYPE modelfleet_router_predict_forwarded_total counter\nmodelfleet_router_predict_forwarded_total " +
-           std::to_string(s.forwarded) + "\n";
-    out += "# TYPE modelfleet_router_predict_retried_total counter\nmodelfleet_router_predict_retried_total " +
-           std::to_string(s.retried) + "\n";
-    out += "# TYPE modelfleet_router_predict_shed_total counter\nmodelfleet_router_predict_shed_total " +
-           std::to_string(s.shed) + "\n";
-    out += "# TYPE modelfleet_router_predict_timeouts_total counter\nmodelfleet_router_predict_timeouts_total " +
-           std::to_string(s.timed_out) + "\n";
+    out += "# TYPE modelfleet_router_inflight gauge\nmodelfleet_router_inflight " +
+           std::to_string(s.inflight) + "\n";
+    out += "# TYPE modelfleet_router_workers_up gauge\nmodelfleet_router_workers_up " +
+           std::to_string(s.workers_up) + "\n";
+    out += "# TYPE modelfleet_router_placement_epoch gauge\nmodelfleet_router_placement_epoch " +
+           std::to_string(s.epoch) + "\n";
+    out +=
+        "# TYPE modelfleet_router_predict_forwarded_total "
+        "counter\nmodelfleet_router_predict_forwarded_total " +
+        std::to_string(s.forwarded) + "\n";
+    out +=
+        "# TYPE modelfleet_router_predict_retried_total "
+        "counter\nmodelfleet_router_predict_retried_total " +
+        std::to_string(s.retried) + "\n";
+    out +=
+        "# TYPE modelfleet_router_predict_shed_total "
+        "counter\nmodelfleet_router_predict_shed_total " +
+        std::to_string(s.shed) + "\n";
+    out +=
+        "# TYPE modelfleet_router_predict_timeouts_total "
+        "counter\nmodelfleet_router_predict_timeouts_total " +
+        std::to_string(s.timed_out) + "\n";
+    out += "# TYPE modelfleet_router_predict_rate_limited_total counter\n";
+    out += "modelfleet_router_predict_rate_limited_total " + std::to_string(s.rate_limited) + "\n";
   }
   std::size_t queued = 0;
   {
     std::lock_guard lock(mutex_);
     queued = queue_.size();
   }
-  out += "# TYPE modelfleet_router_blocking_queue gauge\nmodelfleet_router_blocking_queue " + std::to_string(queued) + "\n";
+  out += "# TYPE modelfleet_router_blocking_queue gauge\nmodelfleet_router_blocking_queue " +
+         std::to_string(queued) + "\n";
   api_response r;
   r.status = 200;
   r.content_type = "text/plain; version=0.0.4";
@@ -241,9 +280,11 @@ api_response router_service::metrics_page() {
 }
 
 api_response router_service::static_file(const std::string& rest) {
-  if (options_.web_root.empty()) return error_response(mf::make_error(errc::not_found, "the admin UI is not installed"));
+  if (options_.web_root.empty())
+    return error_response(mf::make_error(errc::not_found, "the admin UI is not installed"));
   std::string rel = rest.empty() ? "index.html" : rest;
-  if (rel.find("..") != std::string::npos || rel.find('\0') != std::string::npos || rel.front() == '/') {
+  if (rel.find("..") != std::string::npos || rel.find('\0') != std::string::npos ||
+      rel.front() == '/') {
     return error_response(mf::make_error(errc::not_found, "no such file"));
   }
   std::ifstream in(options_.web_root + "/" + rel, std::ios::binary);

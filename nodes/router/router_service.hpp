@@ -23,12 +23,12 @@
 namespace mf::router {
 
 struct service_options {
-  std::string admin_token;                 // empty: auth off
-  std::size_t blocking_threads = 2;        // Redis/blob workers, one handler_context each
-  std::size_t max_blocking_queue = 1024;   // beyond: 429
-  std::int64_t default_deadline_ms = 1000; // X-Request-Deadline-Ms default
+  std::string admin_token;                  // empty: auth off
+  std::size_t blocking_threads = 2;         // Redis/blob workers, one handler_context each
+  std::size_t max_blocking_queue = 1024;    // beyond: 429
+  std::int64_t default_deadline_ms = 1000;  // X-Request-Deadline-Ms default
   std::int64_t max_deadline_ms = 60'000;
-  std::string web_root;                    // static admin UI files; empty = none
+  std::string web_root;  // static admin UI files; empty = none
 };
 
 // Creates one handler_context per blocking thread (its own Redis connection).
@@ -39,7 +39,8 @@ class router_service {
   using responder = std::function<void(api_response)>;
 
   // forwarder may be null (predict then answers 503).
-  static mf::expected<std::unique_ptr<router_service>> create(service_options options, context_factory factory,
+  static mf::expected<std::unique_ptr<router_service>> create(service_options options,
+                                                              context_factory factory,
                                                               predict_forwarder* forwarder);
   ~router_service();
 

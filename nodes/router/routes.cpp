@@ -57,12 +57,14 @@ mf::error not_found(std::string_view path) {
 }
 
 mf::error bad_method(std::string_view method) {
-  return mf::make_error(errc::not_found, "method " + std::string(method.substr(0, 16)) + " not allowed on this route");
+  return mf::make_error(errc::not_found, "method " + std::string(method.substr(0, 16)) +
+                                             " not allowed on this route");
 }
 
 // Picks the route for `method` among the ones the path allows.
-mf::expected<route_match> pick(std::string_view method, route_match m,
-                               std::initializer_list<std::pair<std::string_view, route_id>> options) {
+mf::expected<route_match> pick(
+    std::string_view method, route_match m,
+    std::initializer_list<std::pair<std::string_view, route_id>> options) {
   for (const auto& [verb, id] : options) {
     if (verb == method) {
       m.id = id;
@@ -72,11 +74,13 @@ mf::expected<route_match> pick(std::string_view method, route_match m,
   return bad_method(method);
 }
 
-mf::expected<route_match> match_model_routes(std::string_view method, const std::vector<std::string>& s,
-                                             route_match m, std::string_view path) {
+mf::expected<route_match> match_model_routes(std::string_view method,
+                                             const std::vector<std::string>& s, route_match m,
+                                             std::string_view path) {
   // s: v1 tenants {t} models {m} ...
   m.model = s[4];
-  if (s.size() == 5) return pick(method, m, {{"GET", route_id::model_get}, {"DELETE", route_id::model_delete}});
+  if (s.size() == 5)
+    return pick(method, m, {{"GET", route_id::model_get}, {"DELETE", route_id::model_delete}});
   const std::string& verb = s[5];
   if (s.size() == 6) {
     if (verb == "train") return pick(method, m, {{"POST", route_id::train}});
@@ -89,8 +93,10 @@ mf::expected<route_match> match_model_routes(std::string_view method, const std:
   if (verb != "versions") return not_found(path);
   m.version_text = s[6];
   if (s.size() == 7) return pick(method, m, {{"DELETE", route_id::version_delete}});
-  if (s.size() == 8 && s[7] == "activate") return pick(method, m, {{"POST", route_id::version_activate}});
-  if (s.size() == 8 && s[7] == "artifact") return pick(method, m, {{"GET", route_id::artifact_get}});
+  if (s.size() == 8 && s[7] == "activate")
+    return pick(method, m, {{"POST", route_id::version_activate}});
+  if (s.size() == 8 && s[7] == "artifact")
+    return pick(method, m, {{"GET", route_id::artifact_get}});
   return not_found(path);
 }
 
@@ -98,34 +104,62 @@ mf::expected<route_match> match_model_routes(std::string_view method, const std:
 
 std::string_view route_name(route_id id) {
   switch (id) {
-    case route_id::healthz: return "healthz";
-    case route_id::readyz: return "readyz";
-    case route_id::metrics: return "metrics";
-    case route_id::admin_ui: return "admin_ui";
-    case route_id::tenants_list: return "tenants_list";
-    case route_id::tenant_create: return "tenant_create";
-    case route_id::tenant_patch: return "tenant_patch";
-    case route_id::tenant_delete: return "tenant_delete";
-    case route_id::key_create: return "key_create";
-    case route_id::key_delete: return "key_delete";
-    case route_id::train: return "train";
-    case route_id::job_get: return "job_get";
-    case route_id::job_cancel: return "job_cancel";
-    case route_id::tenant_jobs: return "tenant_jobs";
-    case route_id::predict: return "predict";
-    case route_id::models_list: return "models_list";
-    case route_id::model_get: return "model_get";
-    case route_id::model_delete: return "model_delete";
-    case route_id::version_activate: return "version_activate";
-    case route_id::model_rollback: return "model_rollback";
-    case route_id::model_history: return "model_history";
-    case route_id::version_delete: return "version_delete";
-    case route_id::artifact_get: return "artifact_get";
-    case route_id::version_upload: return "version_upload";
-    case route_id::nodes_list: return "nodes_list";
-    case route_id::node_drain: return "node_drain";
-    case route_id::node_undrain: return "node_undrain";
-    case route_id::placement_get: return "placement_get";
+    case route_id::healthz:
+      return "healthz";
+    case route_id::readyz:
+      return "readyz";
+    case route_id::metrics:
+      return "metrics";
+    case route_id::admin_ui:
+      return "admin_ui";
+    case route_id::tenants_list:
+      return "tenants_list";
+    case route_id::tenant_create:
+      return "tenant_create";
+    case route_id::tenant_patch:
+      return "tenant_patch";
+    case route_id::tenant_delete:
+      return "tenant_delete";
+    case route_id::key_create:
+      return "key_create";
+    case route_id::key_delete:
+      return "key_delete";
+    case route_id::train:
+      return "train";
+    case route_id::job_get:
+      return "job_get";
+    case route_id::job_cancel:
+      return "job_cancel";
+    case route_id::tenant_jobs:
+      return "tenant_jobs";
+    case route_id::predict:
+      return "predict";
+    case route_id::models_list:
+      return "models_list";
+    case route_id::model_get:
+      return "model_get";
+    case route_id::model_delete:
+      return "model_delete";
+    case route_id::version_activate:
+      return "version_activate";
+    case route_id::model_rollback:
+      return "model_rollback";
+    case route_id::model_history:
+      return "model_history";
+    case route_id::version_delete:
+      return "version_delete";
+    case route_id::artifact_get:
+      return "artifact_get";
+    case route_id::version_upload:
+      return "version_upload";
+    case route_id::nodes_list:
+      return "nodes_list";
+    case route_id::node_drain:
+      return "node_drain";
+    case route_id::node_undrain:
+      return "node_undrain";
+    case route_id::placement_get:
+      return "placement_get";
   }
   return "unknown";
 }
@@ -135,7 +169,8 @@ route_access access_of(route_id id) {
     case route_id::healthz:
     case route_id::readyz:
     case route_id::metrics:
-    case route_id::admin_ui: return route_access::public_;
+    case route_id::admin_ui:
+      return route_access::public_;
     case route_id::tenants_list:
     case route_id::tenant_create:
     case route_id::tenant_patch:
@@ -143,8 +178,10 @@ route_access access_of(route_id id) {
     case route_id::nodes_list:
     case route_id::node_drain:
     case route_id::node_undrain:
-    case route_id::placement_get: return route_access::admin;
-    default: return route_access::tenant;  // job routes: checked against the job's tenant later
+    case route_id::placement_get:
+      return route_access::admin;
+    default:
+      return route_access::tenant;  // job routes: checked against the job's tenant later
   }
 }
 
@@ -167,7 +204,8 @@ mf::expected<route_match> match_route(std::string_view method, std::string_view 
   }
   if (s[1] == "cluster") {
     if (s.size() == 3 && s[2] == "nodes") return pick(method, m, {{"GET", route_id::nodes_list}});
-    if (s.size() == 3 && s[2] == "placement") return pick(method, m, {{"GET", route_id::placement_get}});
+    if (s.size() == 3 && s[2] == "placement")
+      return pick(method, m, {{"GET", route_id::placement_get}});
     if (s.size() == 5 && s[2] == "nodes") {
       m.node = s[3];
       if (s[4] == "drain") return pick(method, m, {{"POST", route_id::node_drain}});
@@ -180,7 +218,9 @@ mf::expected<route_match> match_route(std::string_view method, std::string_view 
   m.tenant = s[2];
   if (s.size() == 3) {
     return pick(method, m,
-                {{"PUT", route_id::tenant_create}, {"PATCH", route_id::tenant_patch}, {"DELETE", route_id::tenant_delete}});
+                {{"PUT", route_id::tenant_create},
+                 {"PATCH", route_id::tenant_patch},
+                 {"DELETE", route_id::tenant_delete}});
   }
   if (s[3] == "keys") {
     if (s.size() == 4) return pick(method, m, {{"POST", route_id::key_create}});
@@ -225,6 +265,8 @@ mf::expected<void> validate_names(const route_match& m) {
   return {};
 }
 
-std::size_t body_limit(route_id id) { return id == route_id::version_upload ? max_upload_bytes : max_body_bytes; }
+std::size_t body_limit(route_id id) {
+  return id == route_id::version_upload ? max_upload_bytes : max_body_bytes;
+}
 
 }  // namespace mf::router

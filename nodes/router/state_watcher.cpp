@@ -31,7 +31,8 @@ mf::expected<void> state_watcher::start() {
   auto reg = mf::cluster::redis_registry::connect(options_.redis_url, options_.key_prefix, ro);
   if (!reg) return std::move(reg).error();
   conn_->registry.emplace(std::move(*reg));
-  auto sub = mf::cluster::redis_subscriber::connect(options_.redis_url, {conn_->registry->events_channel()}, ro);
+  auto sub = mf::cluster::redis_subscriber::connect(options_.redis_url,
+                                                    {conn_->registry->events_channel()}, ro);
   if (sub) conn_->subscriber.emplace(std::move(*sub));
   auto first = refresh();
   thread_ = std::thread([this] { run(); });
@@ -52,7 +53,13 @@ mf::expected<void> state_watcher::refresh() {
   if (!placement) return std::move(placement).error();
   auto nodes = reg.list_nodes();
   if (!nodes) return std::move(nodes).error();
-  forwarder_.update(cluster_view{std::move(*placement), std::move(*nodes)});
+  cluster_view view{std::move(*placement), std::move(*nodes), {}};
+  if (auto tenants = reg.list_tenants()) {
+    for (const auto& t : *tenants) {
+      if (t.quota.requests_per_second > 0) view.rate_limits[t.tenant] = t.quota.requests_per_second;
+    }
+  }
+  forwarder_.update(std::move(view));
   return {};
 }
 
@@ -71,8 +78,10 @@ void state_watcher::run() {
                  m.payload.find("\"tenant_deleted\"") != std::string::npos;
       }
     } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // pacing only, not synchronisation
-      auto sub = mf::cluster::redis_subscriber::connect(options_.redis_url, {conn_->registry->events_channel()});
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(200));  // pacing only, not synchronisation
+      auto sub = mf::cluster::redis_subscriber::connect(options_.redis_url,
+                                                        {conn_->registry->events_channel()});
       if (sub) conn_->subscriber.emplace(std::move(*sub));
     }
     if (reload || std::chrono::steady_clock::now() >= next_resync) {

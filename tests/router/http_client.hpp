@@ -13,7 +13,8 @@ struct http_result {
   std::map<std::string, std::string> headers;  // lower-case names
 };
 
-http_result http_request(const std::string& method, const std::string& url, const std::string& body = {},
+http_result http_request(const std::string& method, const std::string& url,
+                         const std::string& body = {},
                          const std::vector<std::string>& headers = {});
 
 }  // namespace mf::test

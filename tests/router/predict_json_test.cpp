@@ -22,7 +22,8 @@ std::string message_of(std::string_view body) {
 }  // namespace
 
 TEST_CASE("a well-formed body becomes one flat row-major buffer") {
-  auto r = parse_predict_body(R"({"instances": [[0.1, 2.3, 1], [0.5, -1.1e2, 0.0]], "version": 3})");
+  auto r =
+      parse_predict_body(R"({"instances": [[0.1, 2.3, 1], [0.5, -1.1e2, 0.0]], "version": 3})");
   REQUIRE(r.has_value());
   CHECK(r->n_features == 3);
   CHECK(r->rows() == 2);
@@ -56,8 +57,8 @@ TEST_CASE("wrong field types are 400 invalid_field") {
 }
 
 TEST_CASE("NaN and Inf in every spelling are 422 naming the position") {
-  for (std::string bad : {"NaN", "nan", "Infinity", "-Infinity", "inf", "-inf", "\"NaN\"", "\"Infinity\"", "1e999",
-                          "-1e999"}) {
+  for (std::string bad : {"NaN", "nan", "Infinity", "-Infinity", "inf", "-inf", "\"NaN\"",
+                          "\"Infinity\"", "1e999", "-1e999"}) {
     std::string body = R"({"instances": [[1, 2], [3, )" + bad + "]]}";
     CAPTURE(body);
     auto r = parse_predict_body(body);
@@ -81,7 +82,8 @@ TEST_CASE("strings, booleans, nulls and nested arrays as features are 422 with t
 TEST_CASE("ragged rows are 422 naming the instance") {
   CHECK(code_of(R"({"instances": [[1, 2], [3]]})") == errc::invalid_input);
   CHECK(message_of(R"({"instances": [[1, 2], [3]]})").find("instances[1]") != std::string::npos);
-  CHECK(message_of(R"({"instances": [[1, 2], [3, 4], [5, 6, 7]]})").find("instances[2]") != std::string::npos);
+  CHECK(message_of(R"({"instances": [[1, 2], [3, 4], [5, 6, 7]]})").find("instances[2]") !=
+        std::string::npos);
   CHECK(code_of(R"({"instances": [[1], 2]})") == errc::invalid_input);
 }
 

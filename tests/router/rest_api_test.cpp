@@ -47,11 +47,13 @@ TEST_CASE("health, readiness and metrics need no token") {
   CHECK(error_code(ready) == "unavailable");
   fake_worker w("w1");
   f.place({{"t1", {"w1"}}}, {&w});
-  CHECK(wait_until([&] { return f.call("GET", "/readyz", "", "").status == 200; }, std::chrono::seconds(5)));
+  CHECK(wait_until([&] { return f.call("GET", "/readyz", "", "").status == 200; },
+                   std::chrono::seconds(5)));
   auto m = f.call("GET", "/metrics", "", "");
   CHECK(m.status == 200);
   CHECK(m.headers["content-type"].find("text/plain") == 0);
-  CHECK(m.body.find("modelfleet_router_requests_total{route=\"healthz\",status=\"200\"}") != std::string::npos);
+  CHECK(m.body.find("modelfleet_router_requests_total{route=\"healthz\",status=\"200\"}") !=
+        std::string::npos);
   CHECK(m.body.find("modelfleet_router_request_seconds_bucket") != std::string::npos);
   CHECK(f.call("GET", "/nope", "", "").status == 404);
 }
@@ -76,7 +78,8 @@ TEST_CASE("auth matrix: admin / own tenant / other tenant / none") {
 
 TEST_CASE("tenants: create, conflict, names, list, quota, keys, delete") {
   router_fixture f;
-  auto created = f.call("PUT", "/v1/tenants/acme", R"({"quota":{"memory_bytes":1048576,"models":5}})");
+  auto created =
+      f.call("PUT", "/v1/tenants/acme", R"({"quota":{"memory_bytes":1048576,"models":5}})");
   REQUIRE(created.status == 201);
   auto cj = parse(created);
   CHECK(cj["tenant"] == "acme");
@@ -133,16 +136,20 @@ TEST_CASE("training: validation errors, 202, job record, cancel, CSV") {
   const std::string good = R"({"algorithm":"logistic_regression","params":{"c":1.0},
       "data":{"features":[[0.1,2.3,1.0],[0.7,0.2,3.1],[0.3,0.3,0.3],[0.9,0.1,2.0]],"labels":[1,0,1,0]},
       "validation_split":0.25,"activate":"if_better"})";
-  CHECK(f.call("POST", "/v1/tenants/t1/models/churn/train", good, admin_token_value, "text/plain").status == 415);
-  CHECK(error_code(f.call("POST", "/v1/tenants/t1/models/churn/train", "{bad")) == "malformed_json");
+  CHECK(f.call("POST", "/v1/tenants/t1/models/churn/train", good, admin_token_value, "text/plain")
+            .status == 415);
+  CHECK(error_code(f.call("POST", "/v1/tenants/t1/models/churn/train", "{bad")) ==
+        "malformed_json");
   CHECK(f.call("POST", "/v1/tenants/t1/models/churn/train", R"({"data":{}})").status == 400);
   auto unknown_alg = f.call("POST", "/v1/tenants/t1/models/churn/train",
                             R"({"algorithm":"quantum","data":{"features":[[1]],"labels":[1]}})");
   CHECK(unknown_alg.status == 422);
   CHECK(error_code(unknown_alg) == "invalid_input");
-  CHECK(f.call("POST", "/v1/tenants/t1/models/churn/train",
-               R"({"algorithm":"logistic_regression","params":{"nope":1},"data":{"features":[[1],[2]],"labels":[1,0]}})")
-            .status == 422);
+  CHECK(
+      f.call(
+           "POST", "/v1/tenants/t1/models/churn/train",
+           R"({"algorithm":"logistic_regression","params":{"nope":1},"data":{"features":[[1],[2]],"labels":[1,0]}})")
+          .status == 422);
   CHECK(f.call("POST", "/v1/tenants/t1/models/churn/train",
                R"({"algorithm":"linear_regression","data":{"features":[[1],[2]],"labels":[1]}})")
             .status == 422);
@@ -184,10 +191,12 @@ TEST_CASE("training: validation errors, 202, job record, cancel, CSV") {
   CHECK(f.registry->get_tenant("newbie").has_value());
 
   const std::string csv = "a,b,label\n0.1,2.3,1\n0.7,0.2,0\n0.3,0.3,1\n0.9,0.1,0\n";
-  auto csv_job = f.call("POST", "/v1/tenants/t1/models/churn/train?algorithm=linear_svm&label_column=label&param.c=2",
-                        csv, admin_token_value, "text/csv");
+  auto csv_job = f.call(
+      "POST", "/v1/tenants/t1/models/churn/train?algorithm=linear_svm&label_column=label&param.c=2",
+      csv, admin_token_value, "text/csv");
   CHECK(csv_job.status == 202);
-  CHECK(f.call("POST", "/v1/tenants/t1/models/churn/train?algorithm=linear_svm&label_column=missing", csv,
+  CHECK(f.call("POST",
+               "/v1/tenants/t1/models/churn/train?algorithm=linear_svm&label_column=missing", csv,
                admin_token_value, "text/csv")
             .status == 422);
 }
@@ -196,18 +205,24 @@ TEST_CASE("models, versions, artifacts: upload, download, activate, rollback, hi
   router_fixture f;
   const std::string k1 = create_tenant(f, "t1");
   const std::string artifact = make_artifact();
-  CHECK(f.call("POST", "/v1/tenants/t1/models/m/versions", artifact, k1, "application/json").status == 415);
+  CHECK(
+      f.call("POST", "/v1/tenants/t1/models/m/versions", artifact, k1, "application/json").status ==
+      415);
   std::string corrupt = artifact;
   corrupt[corrupt.size() / 2] ^= 0x5a;
-  CHECK(f.call("POST", "/v1/tenants/t1/models/m/versions", corrupt, k1, "application/octet-stream").status == 422);
-  CHECK(f.call("POST", "/v1/tenants/t1/models/m/versions", artifact.substr(0, 40), k1, "application/octet-stream")
+  CHECK(f.call("POST", "/v1/tenants/t1/models/m/versions", corrupt, k1, "application/octet-stream")
+            .status == 422);
+  CHECK(f.call("POST", "/v1/tenants/t1/models/m/versions", artifact.substr(0, 40), k1,
+               "application/octet-stream")
             .status == 422);
   CHECK(f.call("GET", "/v1/tenants/t1/models/m").status == 404);  // nothing stored
 
-  auto v1 = f.call("POST", "/v1/tenants/t1/models/m/versions", artifact, k1, "application/octet-stream");
+  auto v1 =
+      f.call("POST", "/v1/tenants/t1/models/m/versions", artifact, k1, "application/octet-stream");
   REQUIRE(v1.status == 201);
   CHECK(parse(v1)["version"] == 1);
-  auto v2 = f.call("POST", "/v1/tenants/t1/models/m/versions?activate=always", artifact, k1, "application/octet-stream");
+  auto v2 = f.call("POST", "/v1/tenants/t1/models/m/versions?activate=always", artifact, k1,
+                   "application/octet-stream");
   REQUIRE(v2.status == 201);
   CHECK(parse(v2)["version"] == 2);
 
@@ -294,10 +309,13 @@ TEST_CASE("predict: parsing errors, no replica, forwarding, deadline, retry on a
   const std::string k1 = create_tenant(f, "t1");
   const std::string body = R"({"instances":[[1,2,3],[4,5,6]]})";
   CHECK(f.call("POST", "/v1/tenants/t1/models/m/predict", body, k1, "text/plain").status == 415);
-  CHECK(error_code(f.call("POST", "/v1/tenants/t1/models/m/predict", "{oops", k1)) == "malformed_json");
-  auto ragged = f.call("POST", "/v1/tenants/t1/models/m/predict", R"({"instances":[[1,2],[3]]})", k1);
+  CHECK(error_code(f.call("POST", "/v1/tenants/t1/models/m/predict", "{oops", k1)) ==
+        "malformed_json");
+  auto ragged =
+      f.call("POST", "/v1/tenants/t1/models/m/predict", R"({"instances":[[1,2],[3]]})", k1);
   CHECK(ragged.status == 422);
-  CHECK(parse(ragged)["error"]["message"].get<std::string>().find("instances[1]") != std::string::npos);
+  CHECK(parse(ragged)["error"]["message"].get<std::string>().find("instances[1]") !=
+        std::string::npos);
   auto none = f.call("POST", "/v1/tenants/t1/models/m/predict", body, k1);
   CHECK(none.status == 503);
   CHECK(error_code(none) == "unavailable");
@@ -320,7 +338,8 @@ TEST_CASE("predict: parsing errors, no replica, forwarding, deadline, retry on a
 
   // Spread: both replicas get work (least-loaded choice with ties by placement order is fine,
   // but the sum must be all requests).
-  for (int i = 0; i < 20; ++i) CHECK(f.call("POST", "/v1/tenants/t1/models/m/predict", body, k1).status == 200);
+  for (int i = 0; i < 20; ++i)
+    CHECK(f.call("POST", "/v1/tenants/t1/models/m/predict", body, k1).status == 200);
   CHECK(w1.served + w2.served >= 21);
 
   // One replica hangs: every request still succeeds through the retry within its deadline.
@@ -346,8 +365,9 @@ TEST_CASE("predict: parsing errors, no replica, forwarding, deadline, retry on a
   // The dead replica leaves the node list: requests go straight to the live one.
   w2.silent = false;
   f.place({{"t1", {"w1", "w2"}}}, {&w2}, 2);
-  CHECK(wait_until([&] { return f.call("POST", "/v1/tenants/t1/models/m/predict", body, k1).status == 200; },
-                   std::chrono::seconds(5)));
+  CHECK(wait_until(
+      [&] { return f.call("POST", "/v1/tenants/t1/models/m/predict", body, k1).status == 200; },
+      std::chrono::seconds(5)));
 }
 
 TEST_CASE("load shedding: 429 with Retry-After past the in-flight limit") {
@@ -355,17 +375,19 @@ TEST_CASE("load shedding: 429 with Retry-After past the in-flight limit") {
   fake_worker w("w1");
   f.place({{"t1", {"w1"}}}, {&w});
   const std::string body = R"({"instances":[[1]]})";
-  REQUIRE(wait_until([&] { return f.call("POST", "/v1/tenants/t1/models/m/predict", body).status == 200; },
-                     std::chrono::seconds(5)));
+  REQUIRE(wait_until(
+      [&] { return f.call("POST", "/v1/tenants/t1/models/m/predict", body).status == 200; },
+      std::chrono::seconds(5)));
   w.silent = true;  // requests now pile up in flight
   std::vector<std::thread> holders;
   for (int i = 0; i < 2; ++i) {
     holders.emplace_back([&] {
-      (void)f.call("POST", "/v1/tenants/t1/models/m/predict", body, admin_token_value, "application/json",
-                   {"X-Request-Deadline-Ms: 1500"});
+      (void)f.call("POST", "/v1/tenants/t1/models/m/predict", body, admin_token_value,
+                   "application/json", {"X-Request-Deadline-Ms: 1500"});
     });
   }
-  const bool full = wait_until([&] { return f.forwarder->stats().inflight >= 2; }, std::chrono::seconds(5));
+  const bool full =
+      wait_until([&] { return f.forwarder->stats().inflight >= 2; }, std::chrono::seconds(5));
   auto shed = f.call("POST", "/v1/tenants/t1/models/m/predict", body);
   for (auto& t : holders) t.join();
   REQUIRE(full);
@@ -398,4 +420,34 @@ TEST_CASE("front door: the same Cap'n Proto predict over ZeroMQ") {
   auto miss = client->predict(req, std::chrono::milliseconds(1000));
   REQUIRE_FALSE(miss.has_value());
   CHECK(miss.error().code == mf::errc::unavailable);
+}
+
+TEST_CASE("a tenant over its requests_per_second quota gets 429") {
+  router_fixture f;
+  fake_worker w("w1");
+  mf::router::cluster_view v;
+  v.placement.epoch = 1;
+  v.placement.tenants = {{"t1", {"w1"}}, {"t2", {"w1"}}};
+  mf::cluster::node_record n;
+  n.node = "w1";
+  n.role = "worker";
+  n.address = w.endpoint();
+  v.nodes.push_back(n);
+  v.rate_limits = {{"t1", 3}};
+  f.forwarder->update(v);
+  const std::string body = R"({"instances":[[1]]})";
+  REQUIRE(wait_until(
+      [&] { return f.call("POST", "/v1/tenants/t2/models/m/predict", body).status == 200; },
+      std::chrono::seconds(5)));
+  int ok = 0, limited = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto r = f.call("POST", "/v1/tenants/t1/models/m/predict", body);
+    if (r.status == 200) ++ok;
+    if (r.status == 429) ++limited;
+  }
+  CHECK(ok >= 3);
+  CHECK(limited >= 1);
+  // Another tenant is not affected.
+  for (int i = 0; i < 10; ++i)
+    CHECK(f.call("POST", "/v1/tenants/t2/models/m/predict", body).status == 200);
 }

@@ -52,11 +52,13 @@ class fake_worker {
       r.version = req->version.value_or(1);
       for (std::size_t i = 0; i < req->rows(); ++i) {
         double s = 0;
-        for (std::size_t c = 0; c < req->n_features; ++c) s += req->features[i * req->n_features + c];
+        for (std::size_t c = 0; c < req->n_features; ++c)
+          s += req->features[i * req->n_features + c];
         r.predictions.push_back(s);
       }
       ++served;
-      (void)mf::protocol::send_envelope(socket_, got->identity, mf::protocol::make_envelope(std::move(r), id_));
+      (void)mf::protocol::send_envelope(socket_, got->identity,
+                                        mf::protocol::make_envelope(std::move(r), id_));
     }
   }
   std::string id_;
@@ -78,7 +80,8 @@ struct router_fixture {
     fo.front_endpoint = front;
     forwarder = std::move(*mf::router::predict_forwarder::start(fo));
     const std::string url = redis.url(), dir = blob_dir.string();
-    mf::router::context_factory factory = [url, dir]() -> mf::expected<mf::router::handler_context> {
+    mf::router::context_factory factory = [url,
+                                           dir]() -> mf::expected<mf::router::handler_context> {
       auto reg = mf::cluster::redis_registry::connect(url);
       if (!reg) return std::move(reg).error();
       auto blobs = mf::cluster::fs_blob_store::open(dir);
@@ -104,7 +107,8 @@ struct router_fixture {
   }
 
   http_result call(const std::string& method, const std::string& path, const std::string& body = {},
-                   const std::string& token = admin_token_value, const std::string& content_type = "application/json",
+                   const std::string& token = admin_token_value,
+                   const std::string& content_type = "application/json",
                    std::vector<std::string> extra = {}) {
     if (!token.empty()) extra.push_back("Authorization: Bearer " + token);
     if (!content_type.empty()) extra.push_back("Content-Type: " + content_type);
@@ -141,7 +145,9 @@ struct router_fixture {
   std::string base;
 };
 
-inline nlohmann::json parse(const http_result& r) { return nlohmann::json::parse(r.body, nullptr, false); }
+inline nlohmann::json parse(const http_result& r) {
+  return nlohmann::json::parse(r.body, nullptr, false);
+}
 
 // The error code of an error envelope, "" if the body is not one.
 inline std::string error_code(const http_result& r) {

@@ -1,0 +1,204 @@
+// System test: redis-server, two `modelfleet worker` processes and a `modelfleet router` as
+// real processes on free loopback ports. Placement is written by the test (the coordinator
+// role is exercised by tests/coordinator). Covers predict over HTTP and the front door, the
+// state routes end to end, and failover when a worker is SIGKILLed (time recorded).
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "cluster/fs_blob_store.hpp"
+#include "cluster/redis_registry.hpp"
+#include "ml/ml.hpp"
+#include "protocol/predict_client.hpp"
+#include "tests/router/http_client.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/redis_server_fixture.hpp"
+#include "tests/support/wait_until.hpp"
+
+using namespace mf::test;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string binary = MF_BINARY_DIR "/nodes/modelfleet";
+
+std::string ready_value(child_process& p, const std::string& key) {
+  std::smatch m;
+  std::string log = p.log();
+  std::regex re(key + "=(\\S+)");
+  if (std::regex_search(log, m, re)) return m[1];
+  return "";
+}
+
+std::string train_artifact() {
+  mf::ml::dataset d;
+  d.n_features = 2;
+  for (int i = 0; i < 80; ++i) {
+    double a = i % 9, b = (i * 5) % 7;
+    d.features.insert(d.features.end(), {a, b});
+    d.labels.push_back(2 * a + b);
+  }
+  auto t = mf::ml::train("linear_regression", {}, d, {});
+  REQUIRE(t.has_value());
+  return mf::ml::serialize_artifact(*t->model);
+}
+
+}  // namespace
+
+TEST_CASE("router with two real workers: predict, state routes, front door, failover") {
+  redis_server_fixture redis;
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("mf_router_sys_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string store = "fs:" + (dir / "blobs").string();
+  auto reg = mf::cluster::redis_registry::connect(redis.url());
+  REQUIRE(reg.has_value());
+  auto blobs = mf::cluster::fs_blob_store::open((dir / "blobs").string());
+  REQUIRE(blobs.has_value());
+
+  // Seed: tenant t1 with an active model, placed on both workers.
+  const std::string artifact = train_artifact();
+  REQUIRE(reg->create_tenant("t1").has_value());
+  auto id = reg->reserve_version_id("t1", "m");
+  REQUIRE(id.has_value());
+  REQUIRE((*blobs)->put({"t1", "m", *id}, artifact).has_value());
+  mf::cluster::version_record v;
+  v.version = *id;
+  auto info = mf::ml::inspect_artifact(artifact);
+  REQUIRE(info.has_value());
+  v.algorithm = info->algorithm;
+  v.n_features = 2;
+  v.size_bytes = static_cast<std::int64_t>(artifact.size());
+  v.sha256 = mf::cluster::sha256_hex(artifact);
+  v.created_at = mf::cluster::now_unix_ms();
+  v.source = "upload";
+  REQUIRE(reg->publish_version("t1", "m", v, true, "upload", "admin").has_value());
+  mf::cluster::placement p;
+  p.epoch = 1;
+  p.replicas = 2;
+  p.tenants = {{"t1", {"w1", "w2"}}};
+  REQUIRE(reg->put_placement(p).has_value());
+
+  const std::string token_file = (dir / "admin.token").string();
+  std::ofstream(token_file) << "sys-admin-token\n";
+  const std::vector<std::string> auth = {"Authorization: Bearer sys-admin-token",
+                                         "Content-Type: application/json"};
+
+  auto start_worker = [&](const std::string& wid) {
+    return std::make_unique<child_process>(
+        binary,
+        std::vector<std::string>{"worker", "--id", wid, "--redis", redis.url(), "--bind",
+                                 "tcp://127.0.0.1:0", "--store", store, "--admin-http",
+                                 "127.0.0.1:0", "--heartbeat-ms", "200", "--heartbeat-ttl-ms",
+                                 "1000", "--train-slots", "0"},
+        (dir / (wid + ".log")).string());
+  };
+  auto w1 = start_worker("w1");
+  auto w2 = start_worker("w2");
+  child_process router(
+      binary,
+      {"router", "--id", "r1", "--redis", redis.url(), "--http", "127.0.0.1:0", "--front",
+       "tcp://127.0.0.1:*", "--admin-token-file", token_file, "--store", store},
+      (dir / "router.log").string());
+  REQUIRE_MESSAGE(wait_until([&] { return !ready_value(router, "http").empty(); }, 20s),
+                  router.log());
+  REQUIRE_MESSAGE(wait_until([&] { return w1->log().find(" ready ") != std::string::npos; }, 20s),
+                  w1->log());
+  REQUIRE_MESSAGE(wait_until([&] { return w2->log().find(" ready ") != std::string::npos; }, 20s),
+                  w2->log());
+  const std::string base = ready_value(router, "http");
+  const std::string front = ready_value(router, "front");
+
+  // Ready once the router sees the workers.
+  REQUIRE(wait_until([&] { return http_request("GET", base + "/readyz").status == 200; }, 20s));
+  const std::string body = R"({"instances":[[1,1],[2,0],[0,3]]})";
+  http_result first;
+  REQUIRE_MESSAGE(wait_until(
+                      [&] {
+                        first = http_request("POST", base + "/v1/tenants/t1/models/m/predict", body,
+                                             auth);
+                        return first.status == 200;
+                      },
+                      20s),
+                  first.body);
+  auto fj = json::parse(first.body);
+  CHECK(fj["version"] == *id);
+  REQUIRE(fj["predictions"].size() == 3);
+  CHECK(fj["predictions"][0].get<double>() == doctest::Approx(3.0).epsilon(0.05));
+  CHECK(fj["predictions"][2].get<double>() == doctest::Approx(3.0).epsilon(0.05));
+  // Wrong feature count comes back from the worker as 422.
+  CHECK(http_request("POST", base + "/v1/tenants/t1/models/m/predict", R"({"instances":[[1,2,3]]})",
+                     auth)
+            .status == 422);
+  CHECK(http_request("POST", base + "/v1/tenants/t1/models/nope/predict", body, auth).status ==
+        404);
+
+  // State routes through the real process.
+  auto created = http_request("PUT", base + "/v1/tenants/t2", "", auth);
+  CHECK(created.status == 201);
+  auto nodes = json::parse(http_request("GET", base + "/v1/cluster/nodes", "", auth).body);
+  std::set<std::string> names;
+  for (auto& n : nodes["nodes"]) names.insert(n["node"].get<std::string>());
+  CHECK(names.count("w1") == 1);
+  CHECK(names.count("w2") == 1);
+  CHECK(names.count("r1") == 1);
+  auto art = http_request("GET", base + "/v1/tenants/t1/models/m/versions/1/artifact", "", auth);
+  CHECK(art.status == 200);
+  CHECK(art.body == artifact);
+
+  // Front door: same Cap'n Proto request a worker takes.
+  auto client = mf::protocol::predict_client::create();
+  REQUIRE(client.has_value());
+  REQUIRE(client->connect(front).has_value());
+  mf::protocol::predict_request req;
+  req.tenant = "t1";
+  req.model = "m";
+  req.n_features = 2;
+  req.features = {1, 1};
+  auto fr = client->predict(req, 2000ms);
+  REQUIRE_MESSAGE(fr.has_value(), fr.error().message);
+  REQUIRE(fr->predictions.size() == 1);
+  CHECK(fr->predictions[0] == doctest::Approx(3.0).epsilon(0.05));
+
+  // Failover: SIGKILL w1 under steady traffic; every request must still succeed.
+  int failures = 0, total = 0;
+  auto worst = std::chrono::milliseconds(0);
+  w1->signal(SIGKILL);
+  const auto killed = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - killed < 3s) {
+    auto s = std::chrono::steady_clock::now();
+    auto r = http_request("POST", base + "/v1/tenants/t1/models/m/predict", body, auth);
+    auto took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - s);
+    worst = std::max(worst, took);
+    ++total;
+    if (r.status != 200) ++failures;
+  }
+  // Time until the router no longer counts w1 (heartbeat TTL expiry + resync).
+  const bool dropped = wait_until(
+      [&] {
+        auto m = http_request("GET", base + "/metrics").body;
+        return m.find("modelfleet_router_workers_up 1\n") != std::string::npos;
+      },
+      10s);
+  const auto detect_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - killed)
+                             .count();
+  MESSAGE("failover: " << total << " requests in 3 s after SIGKILL of w1, " << failures
+                       << " failed, slowest " << worst.count()
+                       << " ms; w1 dropped from the router after " << detect_ms << " ms");
+  CHECK(failures == 0);
+  CHECK(dropped);
+  CHECK(worst < 1500ms);
+
+  router.stop();
+  w2->stop();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
