@@ -1,6 +1,7 @@
 #include "tests/support/child_process.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,12 +39,25 @@ child_process::child_process(std::string program, std::vector<std::string> args,
     std::perror("child_process: open log");
     std::abort();
   }
+  // Signals stay blocked across fork until the child has reset every handler to the default:
+  // otherwise a stop() racing the exec would run the parent's (doctest's) crash handler in
+  // the child.
+  sigset_t all, previous;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &previous);
   pid_ = ::fork();
+  if (pid_ != 0) ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (pid_ < 0) {
     std::perror("child_process: fork");
     std::abort();
   }
   if (pid_ == 0) {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, 0);
     ::dup2(log_fd, 1);

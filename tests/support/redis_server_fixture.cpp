@@ -55,20 +55,29 @@ bool exchange(std::uint16_t port, const std::string& request, const std::string&
 
 redis_server_fixture::redis_server_fixture(redis_server_options options)
     : options_(std::move(options)) {
-  char tmpl[] = "/tmp/mf-redis-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) {
-    std::perror("redis_server_fixture: mkdtemp");
-    std::abort();
+  if (!options_.data_dir.empty()) {
+    dir_ = options_.data_dir;
+    own_dir_ = false;
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);
+  } else {
+    char tmpl[] = "/tmp/mf-redis-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) {
+      std::perror("redis_server_fixture: mkdtemp");
+      std::abort();
+    }
+    dir_ = tmpl;
   }
-  dir_ = tmpl;
   port_ = free_tcp_port();
   start();
 }
 
 redis_server_fixture::~redis_server_fixture() {
   process_.reset();
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
+  if (own_dir_) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
 }
 
 std::string redis_server_fixture::url(int db) const {

@@ -18,7 +18,10 @@ struct redis_server_options {
   // Only with appendonly. "always" makes "acknowledged => on disk" hold even for power loss;
   // a kill -9 alone loses nothing with "everysec" either (the AOF write precedes the reply).
   std::string appendfsync = "always";
-  std::string requirepass;              // empty: no AUTH
+  std::string requirepass;  // empty: no AUTH
+  // Empty: a fresh temp dir, removed on destruction. Set: used as is and kept (e.g. to start a
+  // second server on the data of a first one).
+  std::string data_dir;
   std::vector<std::string> extra_args;  // appended to the command line
   std::chrono::milliseconds start_timeout{10000};
 };
@@ -52,6 +55,7 @@ class redis_server_fixture {
   redis_server_options options_;
   std::uint16_t port_ = 0;
   std::string dir_;
+  bool own_dir_ = true;
   std::unique_ptr<child_process> process_;
 };
 

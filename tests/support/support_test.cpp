@@ -1,0 +1,77 @@
+// Tests of the test support itself: child processes (exit codes, env, logs, kill on
+// destruction), free ports, wait_until, and the redis-server fixture (ready, kill9, restart).
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "tests/support/child_process.hpp"
+#include "tests/support/free_port.hpp"
+#include "tests/support/redis_server_fixture.hpp"
+#include "tests/support/wait_until.hpp"
+
+using namespace mf::test;
+using namespace std::chrono_literals;
+
+namespace {
+// A fresh log per run: child_process appends (a restarted server keeps one log).
+std::string log_file(const char* name) {
+  std::string path = std::string(MF_BINARY_DIR) + "/support_test_" + name + ".log";
+  std::remove(path.c_str());
+  return path;
+}
+}  // namespace
+
+TEST_CASE("child_process: exit code, environment and log") {
+  child_process p("/bin/sh", {"-c", "echo out-$MF_X; echo err 1>&2; exit 3"}, log_file("exit"),
+                  {"MF_X=42"});
+  CHECK(p.pid() > 0);
+  CHECK(p.wait_for(5s) == std::optional<int>(3));
+  CHECK(!p.running());
+  CHECK(p.log().find("out-42") != std::string::npos);
+  CHECK(p.log().find("err") != std::string::npos);
+  child_process missing("/nonexistent/binary", {}, log_file("missing"));
+  CHECK(missing.wait_for(5s) == std::optional<int>(127));
+}
+
+TEST_CASE("child_process: a hung child is killed on destruction and by stop()") {
+  pid_t pid = 0;
+  {
+    child_process p("/bin/sleep", {"100"}, log_file("sleep"));
+    pid = p.pid();
+    CHECK(p.running());
+    CHECK(!p.wait_for(20ms));
+  }
+  CHECK(::kill(pid, 0) != 0);  // reaped: no such process any more
+  child_process q("/bin/sh", {"-c", "trap '' TERM; echo ready; sleep 100"}, log_file("trap"));
+  CHECK(wait_until([&] { return q.log().find("ready") != std::string::npos; }, 5s));
+  CHECK(q.stop(200ms) == 128 + SIGKILL);  // ignored SIGTERM, then SIGKILL
+}
+
+TEST_CASE("free_tcp_port and wait_until") {
+  auto a = free_tcp_port();
+  CHECK(a > 0);
+  int calls = 0;
+  CHECK(wait_until([&] { return ++calls == 3; }, 1s, 1ms));
+  CHECK(calls == 3);
+  CHECK(!wait_until([] { return false; }, 30ms));
+}
+
+TEST_CASE("redis_server_fixture: ready on start, kill9 and restart on the same port") {
+  redis_server_fixture server;
+  CHECK(server.ping());
+  CHECK(server.url().find("127.0.0.1:" + std::to_string(server.port())) != std::string::npos);
+  const auto port = server.port();
+  server.kill9();
+  CHECK(!server.running());
+  CHECK(!server.ping());
+  server.restart();
+  CHECK(server.port() == port);
+  CHECK(server.ping());
+  redis_server_options opts;
+  opts.requirepass = "pw";
+  redis_server_fixture secured(opts);
+  CHECK(secured.ping());
+  CHECK(secured.url().find(":pw@") != std::string::npos);
+}
