@@ -60,7 +60,11 @@ const redis_script& remove_prefix_s() {
 
 expected<void> checked(expected<redis_reply> r) {
   if (!r) return std::move(r).error();
-  if (r->is_error()) return make_error(errc::internal, "redis blob store: " + r->str());
+  if (r->is_error()) {
+    // LOADING: Redis restarted and is reading its AOF; retry later like any outage.
+    auto code = r->str().rfind("LOADING", 0) == 0 ? errc::unavailable : errc::internal;
+    return make_error(code, "redis blob store: " + r->str());
+  }
   return {};
 }
 

@@ -76,6 +76,17 @@ expected<redis_reply> redis_registry::cmd(const redis_argv& argv) {
   return r;
 }
 
+expected<std::vector<redis_reply>> redis_registry::pipe(const std::vector<redis_argv>& commands) {
+  auto r = client_.pipeline(commands);
+  if (!r) return r;
+  // An error reply anywhere (LOADING after a restart, WRONGTYPE on a foreign key) must not be
+  // read as "absent".
+  for (const auto& reply : *r) {
+    if (reply.is_error()) return from_reply_error(reply.str());
+  }
+  return r;
+}
+
 expected<redis_reply> redis_registry::run(const redis_script& s, std::vector<std::string> args) {
   args.insert(args.begin(), prefix_);
   auto r = client_.eval(s, {}, args);
@@ -107,8 +118,8 @@ expected<void> redis_registry::insert_key(const key_record& key) {
 expected<tenant_record> redis_registry::get_tenant(std::string_view tenant) {
   MF_CHECK_NAME("tenant", tenant);
   std::string t(tenant);
-  MF_TRY(r, client_.pipeline({{"HMGET", key("tenant:" + t), "created_at", "quota"},
-                              {"SCARD", key("tenant:" + t + ":models")}}));
+  MF_TRY(r, pipe({{"HMGET", key("tenant:" + t), "created_at", "quota"},
+                  {"SCARD", key("tenant:" + t + ":models")}}));
   const auto& f = (*r)[0].elements();
   if (f.size() != 2 || f[0].is_nil())
     return make_error(errc::not_found, "tenant '" + t + "' not found");
@@ -156,8 +167,7 @@ expected<void> redis_registry::delete_tenant(std::string_view tenant) {
 expected<std::vector<key_record>> redis_registry::list_keys(std::string_view tenant) {
   MF_CHECK_NAME("tenant", tenant);
   std::string t(tenant);
-  MF_TRY(r, client_.pipeline(
-                {{"SISMEMBER", key("tenants"), t}, {"HVALS", key("tenant:" + t + ":keys")}}));
+  MF_TRY(r, pipe({{"SISMEMBER", key("tenants"), t}, {"HVALS", key("tenant:" + t + ":keys")}}));
   if ((*r)[0].as_integer() == 0) return make_error(errc::not_found, "tenant '" + t + "' not found");
   std::vector<key_record> out;
   for (const auto& v : (*r)[1].elements()) {
@@ -204,10 +214,10 @@ expected<void> redis_registry::publish_version(std::string_view tenant, std::str
 
 expected<model_summary> redis_registry::summarize(std::string_view tenant, std::string_view model) {
   auto mk = model_key(tenant, model);
-  MF_TRY(r, client_.pipeline({{"SISMEMBER", key("tenant:" + std::string(tenant) + ":models"),
-                               std::string(model)},
-                              {"HMGET", mk, "active", "updated_at"},
-                              {"HVALS", mk + ":versions"}}));
+  MF_TRY(r,
+         pipe({{"SISMEMBER", key("tenant:" + std::string(tenant) + ":models"), std::string(model)},
+               {"HMGET", mk, "active", "updated_at"},
+               {"HVALS", mk + ":versions"}}));
   if ((*r)[0].as_integer() == 0) {
     return make_error(errc::not_found, "model '" + std::string(model) + "' not found");
   }
@@ -236,8 +246,7 @@ expected<model_summary> redis_registry::summarize(std::string_view tenant, std::
 expected<std::vector<model_summary>> redis_registry::list_models(std::string_view tenant) {
   MF_CHECK_NAME("tenant", tenant);
   std::string t(tenant);
-  MF_TRY(r, client_.pipeline(
-                {{"SISMEMBER", key("tenants"), t}, {"SMEMBERS", key("tenant:" + t + ":models")}}));
+  MF_TRY(r, pipe({{"SISMEMBER", key("tenants"), t}, {"SMEMBERS", key("tenant:" + t + ":models")}}));
   if ((*r)[0].as_integer() == 0) return make_error(errc::not_found, "tenant '" + t + "' not found");
   std::vector<std::string> names;
   for (const auto& n : (*r)[1].elements()) names.push_back(n.str());
@@ -264,9 +273,9 @@ expected<std::vector<version_record>> redis_registry::list_versions(std::string_
                                                                     std::string_view model) {
   MF_CHECK_NAME("tenant", tenant);
   MF_CHECK_NAME("model", model);
-  MF_TRY(r, client_.pipeline({{"SISMEMBER", key("tenant:" + std::string(tenant) + ":models"),
-                               std::string(model)},
-                              {"HVALS", model_key(tenant, model) + ":versions"}}));
+  MF_TRY(r,
+         pipe({{"SISMEMBER", key("tenant:" + std::string(tenant) + ":models"), std::string(model)},
+               {"HVALS", model_key(tenant, model) + ":versions"}}));
   if ((*r)[0].as_integer() == 0) {
     return make_error(errc::not_found, "model '" + std::string(model) + "' not found");
   }
@@ -322,9 +331,8 @@ expected<std::vector<history_event>> redis_registry::history(std::string_view te
   MF_CHECK_NAME("model", model);
   if (limit == 0) return std::vector<history_event>{};
   MF_TRY(r,
-         client_.pipeline(
-             {{"SISMEMBER", key("tenant:" + std::string(tenant) + ":models"), std::string(model)},
-              {"LRANGE", model_key(tenant, model) + ":history", "0", std::to_string(limit - 1)}}));
+         pipe({{"SISMEMBER", key("tenant:" + std::string(tenant) + ":models"), std::string(model)},
+               {"LRANGE", model_key(tenant, model) + ":history", "0", std::to_string(limit - 1)}}));
   if ((*r)[0].as_integer() == 0) {
     return make_error(errc::not_found, "model '" + std::string(model) + "' not found");
   }
@@ -384,7 +392,7 @@ expected<void> redis_registry::update_job(const job_record& job) {
 expected<std::vector<job_record>> redis_registry::load_jobs(const std::vector<redis_reply>& ids) {
   std::vector<redis_argv> gets;
   for (const auto& id : ids) gets.push_back({"GET", key("job:" + id.str())});
-  MF_TRY(r, client_.pipeline(gets));
+  MF_TRY(r, pipe(gets));
   std::vector<job_record> out;
   for (const auto& j : *r) {
     if (j.is_nil()) continue;  // deleted between the index read and the GET
@@ -464,11 +472,11 @@ expected<void> redis_registry::heartbeat(const node_record& node, std::int64_t t
   node_record rec = node;
   rec.last_heartbeat = now_unix_ms();
   const std::string n = key("node:" + node.node);
-  MF_TRY(r, client_.pipeline({{"MULTI"},
-                              {"SADD", key("nodes"), node.node},
-                              {"SET", n, to_json(rec)},
-                              {"SET", n + ":alive", "1", "PX", std::to_string(ttl_ms)},
-                              {"EXEC"}}));
+  MF_TRY(r, pipe({{"MULTI"},
+                  {"SADD", key("nodes"), node.node},
+                  {"SET", n, to_json(rec)},
+                  {"SET", n + ":alive", "1", "PX", std::to_string(ttl_ms)},
+                  {"EXEC"}}));
   if (r->back().is_nil() || r->back().is_error()) {
     return make_error(errc::internal, "heartbeat transaction failed: " + r->back().str());
   }
@@ -486,7 +494,7 @@ expected<std::vector<node_record>> redis_registry::list_nodes() {
     reads.push_back({"EXISTS", key("node:" + n + ":alive")});
     reads.push_back({"SISMEMBER", key("nodes:draining"), n});
   }
-  MF_TRY(r, client_.pipeline(reads));
+  MF_TRY(r, pipe(reads));
   std::vector<node_record> out;
   for (std::size_t i = 0; i < sorted.size(); ++i) {
     const auto& rec = (*r)[3 * i];
@@ -510,11 +518,11 @@ expected<void> redis_registry::set_draining(std::string_view node, bool draining
 expected<void> redis_registry::remove_node(std::string_view node) {
   MF_CHECK_NAME("node", node);
   const std::string n = key("node:" + std::string(node));
-  MF_TRY(r, client_.pipeline({{"MULTI"},
-                              {"DEL", n, n + ":alive"},
-                              {"SREM", key("nodes"), std::string(node)},
-                              {"SREM", key("nodes:draining"), std::string(node)},
-                              {"EXEC"}}));
+  MF_TRY(r, pipe({{"MULTI"},
+                  {"DEL", n, n + ":alive"},
+                  {"SREM", key("nodes"), std::string(node)},
+                  {"SREM", key("nodes:draining"), std::string(node)},
+                  {"EXEC"}}));
   return {};
 }
 

@@ -86,6 +86,8 @@ class redis_registry final : public registry {
   // Runs a script with ARGV = {prefix, args...}; Redis error replies become mf::error.
   expected<redis_reply> run(const redis_script& script, std::vector<std::string> args);
   expected<redis_reply> cmd(const redis_argv& argv);
+  // A pipeline whose error replies become mf::error.
+  expected<std::vector<redis_reply>> pipe(const std::vector<redis_argv>& commands);
   std::string key(std::string_view suffix) const { return prefix_ + std::string(suffix); }
   std::string model_key(std::string_view t, std::string_view m) const;
   expected<std::vector<job_record>> load_jobs(const std::vector<redis_reply>& ids);

@@ -219,3 +219,19 @@ TEST_CASE("redis subscriber: messages, timeout, re-subscribe after a restart") {
   CHECK((*again)->channel == "chan:a");
   CHECK((*again)->payload == "again");
 }
+
+TEST_CASE("redis client: replies above max_reply_bytes are refused, the client recovers") {
+  redis_options opts;
+  opts.max_reply_bytes = 1000;
+  auto c = redis_client::connect(shared_redis().url(), opts);
+  REQUIRE(c);
+  REQUIRE(c->command({"SET", "big", std::string(5000, 'x')}));
+  auto big = c->command({"GET", "big"});
+  REQUIRE(!big);
+  CHECK(big.error().code == mf::errc::payload_too_large);
+  auto arr = c->pipeline({{"RPUSH", "many", "a", "b"}, {"LRANGE", "many", "0", "-1"}});
+  REQUIRE(arr);  // small replies still pass
+  CHECK(arr->back().elements().size() == 2);
+  CHECK(c->command({"SET", "small", "ok"})->is_status());
+  CHECK(c->command({"GET", "small"})->as_string() == std::string("ok"));
+}

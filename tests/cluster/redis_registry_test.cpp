@@ -133,3 +133,15 @@ TEST_CASE("registry changes arrive as events on pub/sub") {
   REQUIRE(none);
   CHECK(!none->has_value());
 }
+
+TEST_CASE("an error reply is never read as 'absent'") {
+  const std::string prefix = fresh_prefix();
+  auto reg = redis_registry::connect(shared_redis().url(), prefix);
+  REQUIRE(reg);
+  // A foreign value of the wrong type where the tenant hash should be.
+  REQUIRE(reg->client().command({"SET", prefix + "tenant:x", "not a hash"}));
+  auto t = reg->get_tenant("x");
+  REQUIRE(!t);
+  CHECK(t.error().code == mf::errc::internal);
+  CHECK(t.error().message.find("WRONGTYPE") != std::string::npos);
+}
