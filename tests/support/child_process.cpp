@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,7 +46,9 @@ child_process::child_process(std::string program, std::vector<std::string> args,
   sigset_t all, previous;
   ::sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &previous);
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
+  if (pid_ > 0) ::setpgid(pid_, pid_);  // also in the parent: no race with stop()
   if (pid_ != 0) ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (pid_ < 0) {
     std::perror("child_process: fork");
@@ -62,8 +65,13 @@ child_process::child_process(std::string program, std::vector<std::string> args,
     if (devnull >= 0) ::dup2(devnull, 0);
     ::dup2(log_fd, 1);
     ::dup2(log_fd, 2);
-    // Own process group: a test runner's Ctrl-C does not race our own shutdown.
+    // Own process group: stop() signals the group, so grandchildren (a shell's children) go
+    // too, and a test runner's Ctrl-C does not race our own shutdown.
     ::setpgid(0, 0);
+    // If the test process dies without running destructors (crash, ctest timeout), the child
+    // is killed too instead of leaking a server. Note: tied to the forking THREAD's exit.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     ::execve(program.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
@@ -114,7 +122,9 @@ bool child_process::running() {
 }
 
 void child_process::signal(int sig) {
-  if (pid_ > 0 && !status_) ::kill(pid_, sig);
+  if (pid_ <= 0) return;
+  // The whole group (children of a shell included); the group outlives a reaped leader.
+  if (::kill(-pid_, sig) != 0 && !status_) ::kill(pid_, sig);
 }
 
 std::optional<int> child_process::wait_for(std::chrono::milliseconds timeout) {
@@ -135,6 +145,7 @@ int child_process::stop(std::chrono::milliseconds grace) {
       try_reap(0);
     }
   }
+  signal(SIGKILL);  // leftovers of the group (e.g. a shell's child ignoring SIGTERM)
   return status_.value_or(-1);
 }
 

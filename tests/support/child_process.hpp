@@ -1,5 +1,5 @@
-// child_process: RAII fork/exec of a real program with args + extra env, stdout/stderr to a
-// log file; killed (SIGTERM, then SIGKILL) and reaped on destruction. Not thread-safe.
+// child_process: RAII fork/exec of a program in its own process group, output to a log file;
+// the group is killed on destruction or when the starting thread dies. Not thread-safe.
 #pragma once
 
 #include <sys/types.h>
@@ -26,7 +26,7 @@ class child_process {
 
   pid_t pid() const noexcept { return pid_; }
   bool running();
-  // Sends a signal (no-op once reaped).
+  // Sends a signal to the child's process group.
   void signal(int sig);
   // Waits for exit up to `timeout`; returns the exit status (128+signal if killed) or nullopt.
   std::optional<int> wait_for(std::chrono::milliseconds timeout);

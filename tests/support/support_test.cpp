@@ -46,7 +46,10 @@ TEST_CASE("child_process: a hung child is killed on destruction and by stop()") 
   CHECK(::kill(pid, 0) != 0);  // reaped: no such process any more
   child_process q("/bin/sh", {"-c", "trap '' TERM; echo ready; sleep 100"}, log_file("trap"));
   CHECK(wait_until([&] { return q.log().find("ready") != std::string::npos; }, 5s));
+  const pid_t group = q.pid();
   CHECK(q.stop(200ms) == 128 + SIGKILL);  // ignored SIGTERM, then SIGKILL
+  // The shell's own child (sleep) went with the group.
+  CHECK(wait_until([&] { return ::kill(-group, 0) != 0; }, 2s));
 }
 
 TEST_CASE("free_tcp_port and wait_until") {
