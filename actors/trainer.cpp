@@ -27,6 +27,9 @@ struct running_job {
 struct trainer_state {
   static constexpr const char* name = "trainer";
   trainer_config cfg;
+  // Set by cancel("*") at node shutdown: jobs then fail as unavailable (to be re-run
+  // elsewhere), not as cancelled by a user.
+  std::shared_ptr<std::atomic<bool>> shutting_down = std::make_shared<std::atomic<bool>>(false);
   std::map<std::string, running_job> running;
   void log(const std::string& line) const {
     if (cfg.log) cfg.log(line);
@@ -105,7 +108,8 @@ mf::protocol::train_result run_job(const trainer_config& cfg, const train_job& j
 }
 
 caf::behavior job_runner(caf::event_based_actor* self, trainer_config cfg, train_job job,
-                         std::shared_ptr<std::atomic<bool>> cancel, trainer_actor manager) {
+                         std::shared_ptr<std::atomic<bool>> cancel,
+                         std::shared_ptr<std::atomic<bool>> shutting_down, trainer_actor manager) {
   return {
       [=](run_atom) {
         // Per-thread nice value (Linux): only this training thread gets the lower priority.
@@ -116,6 +120,9 @@ caf::behavior job_runner(caf::event_based_actor* self, trainer_config cfg, train
         } catch (...) {
         }
         auto result = run_job(cfg, job, *cancel, backend.get());
+        if (result.error && result.error->code == mf::errc::cancelled && shutting_down->load())
+          result.error =
+              mf::make_error(mf::errc::unavailable, "worker " + cfg.node_id + " shut down");
         auto& m = *cfg.metrics;
         if (!result.error)
           m.train_succeeded.fetch_add(1);
@@ -156,8 +163,8 @@ trainer_actor::behavior_type trainer(trainer_actor::stateful_pointer<trainer_sta
           return;
         }
         auto cancel = std::make_shared<std::atomic<bool>>(false);
-        auto runner = self->system().spawn<caf::detached>(job_runner, st.cfg, std::move(job),
-                                                          cancel, trainer_actor{self});
+        auto runner = self->system().spawn<caf::detached>(
+            job_runner, st.cfg, std::move(job), cancel, st.shutting_down, trainer_actor{self});
         st.running.emplace(id, running_job{cancel, runner});
         st.cfg.metrics->train_started.fetch_add(1);
         st.cfg.metrics->train_running.store(static_cast<std::int64_t>(st.running.size()));
@@ -165,6 +172,11 @@ trainer_actor::behavior_type trainer(trainer_actor::stateful_pointer<trainer_sta
         caf::anon_send(runner, run_atom::value);
       },
       [self](cancel_atom, const std::string& job_id) {
+        if (job_id == "*") {
+          self->state.shutting_down->store(true);
+          for (auto& [id, job] : self->state.running) job.cancel->store(true);
+          return;
+        }
         auto it = self->state.running.find(job_id);
         if (it == self->state.running.end()) return;
         it->second.cancel->store(true);

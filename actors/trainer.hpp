@@ -42,8 +42,9 @@ using train_backend_factory = std::function<std::unique_ptr<train_backend>()>;
 using trainer_actor = caf::typed_actor<
     // A job assignment from `route` (the coordinator): starts it or answers overloaded.
     caf::reacts_to<train_atom, train_job>,
-    caf::reacts_to<cancel_atom, std::string>,  // job id; unknown ids are ignored
-    caf::reacts_to<done_atom, std::string>,    // internal: a job thread finished
+    // Job id; unknown ids are ignored. "*" cancels everything (node shutdown).
+    caf::reacts_to<cancel_atom, std::string>,
+    caf::reacts_to<done_atom, std::string>,  // internal: a job thread finished
     caf::replies_to<stats_atom>::with<std::uint32_t, std::uint32_t>>;  // slots, busy
 
 struct trainer_config {
