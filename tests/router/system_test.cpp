@@ -9,7 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
+#include <set>
 
 #include "cluster/fs_blob_store.hpp"
 #include "cluster/redis_registry.hpp"
@@ -75,7 +77,7 @@ TEST_CASE("router with two real workers: predict, state routes, front door, fail
   v.algorithm = info->algorithm;
   v.n_features = 2;
   v.size_bytes = static_cast<std::int64_t>(artifact.size());
-  v.sha256 = mf::cluster::sha256_hex(artifact);
+  v.sha256 = mf::ml::sha256_hex(artifact);
   v.created_at = mf::cluster::now_unix_ms();
   v.source = "upload";
   REQUIRE(reg->publish_version("t1", "m", v, true, "upload", "admin").has_value());
@@ -169,9 +171,18 @@ TEST_CASE("router with two real workers: predict, state routes, front door, fail
   // Failover: SIGKILL w1 under steady traffic; every request must still succeed.
   int failures = 0, total = 0;
   auto worst = std::chrono::milliseconds(0);
+  auto w1_dropped = [&] {
+    auto m = http_request("GET", base + "/metrics").body;
+    return m.find("modelfleet_router_workers_up 1\n") != std::string::npos;
+  };
   w1->signal(SIGKILL);
   const auto killed = std::chrono::steady_clock::now();
+  std::optional<std::chrono::milliseconds> detected;
   while (std::chrono::steady_clock::now() - killed < 3s) {
+    if (!detected && total % 20 == 0 && w1_dropped()) {
+      detected = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - killed);
+    }
     auto s = std::chrono::steady_clock::now();
     auto r = http_request("POST", base + "/v1/tenants/t1/models/m/predict", body, auth);
     auto took =
