@@ -123,8 +123,8 @@ int run_router(const router_flags& f) {
   wo.self.role = "router";
   wo.self.address = http_url;
   wo.self.admin_address = (*forwarder)->front_endpoint();
-  state_watcher watcher(wo, **forwarder);
-  if (auto r = watcher.start(); !r) {
+  auto watcher = std::make_unique<state_watcher>(wo, **forwarder);
+  if (auto r = watcher->start(); !r) {
     std::cerr << "modelfleet router: Redis not reachable yet (" << r.error().message
               << "); retrying in background\n";
   }
@@ -137,6 +137,7 @@ int run_router(const router_flags& f) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::cout << "modelfleet router " << id << " stopping (signal " << sig << ")" << std::endl;
+  watcher.reset();     // stop touching the forwarder, deregister this router
   server->reset();     // stop taking requests
   service->reset();    // finish queued state work
   forwarder->reset();  // answer what is still in flight

@@ -208,7 +208,7 @@ TEST_CASE("router with two real workers: predict, state routes, front door, fail
   CHECK(dropped);
   CHECK(worst < 1500ms);
 
-  router.stop();
+  CHECK(router.stop() == 0);  // clean SIGTERM shutdown
   w2->stop();
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
