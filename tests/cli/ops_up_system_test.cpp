@@ -72,8 +72,16 @@ int pid_of(const fs::path& pid_file) {
   return pid;
 }
 
+// Running, not a zombie: a stopped node is re-parented to PID 1, which (in some containers)
+// never reaps it, so kill(pid, 0) alone would still succeed.
 bool alive(int pid) {
-  return pid > 0 && ::kill(pid, 0) == 0;
+  if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("State:", 0) == 0) return line.find('Z') == std::string::npos;
+  }
+  return false;
 }
 
 struct cluster_dir {
