@@ -22,6 +22,7 @@ struct router_flags {
   std::string redis = "redis://127.0.0.1:6379";
   std::string key_prefix = "mf:";
   std::string http = "0.0.0.0:8080";
+  int http_port = -1;  // overrides the port of --http when set (API.md: MODELFLEET_HTTP_PORT)
   std::string front;
   std::string admin_token;
   std::string admin_token_file;
@@ -65,6 +66,13 @@ int run_router(const router_flags& f) {
   if (!split_host_port(f.http, host, port)) {
     std::cerr << "modelfleet router: --http must be HOST:PORT, got " << f.http << "\n";
     return 2;
+  }
+  if (f.http_port >= 0) {
+    if (f.http_port > 65535) {
+      std::cerr << "modelfleet router: --http-port out of range\n";
+      return 2;
+    }
+    port = static_cast<std::uint16_t>(f.http_port);
   }
   const std::string id = f.id.empty() ? "router-" + std::to_string(::getpid()) : f.id;
 
@@ -161,6 +169,8 @@ void add_router_command(CLI::App& app) {
   cmd->add_option("--http", f->http, "HTTP listen address HOST:PORT (port 0 = any free port)")
       ->envname("MODELFLEET_HTTP")
       ->capture_default_str();
+  cmd->add_option("--http-port", f->http_port, "HTTP port; overrides the port of --http")
+      ->envname("MODELFLEET_HTTP_PORT");
   cmd->add_option("--front", f->front,
                   "ZeroMQ front door endpoint to bind, e.g. tcp://0.0.0.0:5555 (empty = off)")
       ->envname("MODELFLEET_FRONT");
