@@ -9,14 +9,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <regex>
+#include <set>
+#include <thread>
 
 #include "cluster/redis_registry.hpp"
+#include "protocol/predict_client.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/redis_server_fixture.hpp"
 #include "tests/support/wait_until.hpp"
@@ -79,7 +85,9 @@ std::string wait_ready(const mf::test::child_process& p, const std::string& key)
 }
 
 bool is_leader(const std::string& admin) {
-  return http_get(admin, "/metrics").find("modelfleet_coordinator_leader 1") != std::string::npos;
+  // The sample line, not the HELP text (which also mentions "leader 1 if ...").
+  return http_get(admin, "/metrics").find("\nmodelfleet_coordinator_leader 1\n") !=
+         std::string::npos;
 }
 
 std::string temp_dir(const std::string& name) {
@@ -204,6 +212,21 @@ TEST_CASE(
     }
     return true;
   };
+  // SIGKILL the coordinator mid-queue and restart it: every job still ends exactly once.
+  auto succeeded = [&] {
+    int n = 0;
+    for (const auto& id : ids) {
+      auto j = reg.get_job(id);
+      n += j && j->status == mf::cluster::job_status::succeeded;
+    }
+    return n;
+  };
+  REQUIRE(mf::test::wait_until([&] { return succeeded() >= 4; }, 60s, 20ms));
+  c->signal(SIGKILL);
+  (void)c->wait_for(5s);
+  MESSAGE(succeeded() << " of " << ids.size() << " jobs done when the coordinator was killed");
+  c = start_coordinator("c1", redis.url(), store, dir);
+  wait_ready(*c, "admin");
   REQUIRE_MESSAGE(mf::test::wait_until([&] { return finished(ids); }, 120s, 100ms),
                   "coordinator log:\n"
                       << c->log());
@@ -222,6 +245,10 @@ TEST_CASE(
   for (const auto& [model, vs] : versions) {
     CHECK(*vs.begin() == 1);
     CHECK(*vs.rbegin() == static_cast<std::int64_t>(vs.size()));  // no gaps
+    const auto slash = model.find('/');
+    auto stored = reg.list_versions(model.substr(0, slash), model.substr(slash + 1));
+    REQUIRE(stored);
+    CHECK(stored->size() == vs.size());  // no duplicates: one version per job
   }
 
   // A long job; SIGKILL its worker as soon as it runs there.
@@ -248,4 +275,166 @@ TEST_CASE(
   CHECK(j->node != victim);
   CHECK(j->attempts == 2);
   CHECK(j->version == 1);
+}
+
+namespace {
+
+// A minimal stand-in for a router: reads the placement from Redis every 100 ms and sends each
+// predict to the tenant's first listed replica, retrying once on the next one (as the router
+// does). Counts requests that failed on every try.
+struct placement_client {
+  std::string redis_url;
+  std::vector<std::string> tenants;
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0};
+  std::mutex mutex;
+  std::vector<std::string> failures;
+
+  void run() {
+    auto reg = std::move(*mf::cluster::redis_registry::connect(redis_url));
+    std::map<std::string, std::string> endpoints;
+    std::map<std::string, std::unique_ptr<mf::protocol::predict_client>> clients;
+    mf::cluster::placement p;
+    auto refreshed = std::chrono::steady_clock::time_point{};
+    std::size_t i = 0;
+    while (!stop) {
+      if (std::chrono::steady_clock::now() - refreshed > 100ms) {
+        if (auto got = reg.get_placement()) p = *got;
+        if (auto nodes = reg.list_nodes())
+          for (const auto& n : *nodes)
+            if (n.role == "worker" && n.state != mf::cluster::node_state::down)
+              endpoints[n.node] = n.address;
+        refreshed = std::chrono::steady_clock::now();
+      }
+      const auto& tenant = tenants[i++ % tenants.size()];
+      const auto owners =
+          p.tenants.count(tenant) ? p.tenants.at(tenant) : std::vector<std::string>{};
+      std::string last_error = "no owner";
+      bool done = false;
+      for (std::size_t k = 0; k < std::min<std::size_t>(2, owners.size()) && !done; ++k) {
+        const auto& node = owners[k];
+        if (!endpoints.count(node)) continue;
+        auto& c = clients[node];
+        if (!c) {
+          auto made = mf::protocol::predict_client::create();
+          if (!made) continue;
+          c = std::make_unique<mf::protocol::predict_client>(std::move(*made));
+          (void)c->connect(endpoints[node]);
+        }
+        mf::protocol::predict_request req;
+        req.tenant = tenant;
+        req.model = "m";
+        req.n_features = 3;
+        req.features = {1.0, -1.0, 0.0};
+        auto reply = c->predict(req, 2000ms);
+        if (reply) {
+          done = true;
+        } else {
+          last_error = node + ": " + reply.error().message;
+          clients.erase(node);  // a timed-out DEALER may hold a stale reply: start afresh
+        }
+      }
+      if (done) {
+        ++ok;
+      } else {
+        ++failed;
+        std::lock_guard lock(mutex);
+        failures.push_back(tenant + " -> " + last_error);
+      }
+    }
+  }
+};
+
+std::map<std::string, int> tenants_per_node(const mf::cluster::placement& p) {
+  std::map<std::string, int> out;
+  for (const auto& [t, owners] : p.tenants)
+    for (const auto& n : owners) ++out[n];
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("join a third worker, then drain one, under steady predictions: none fails") {
+  REQUIRE_MESSAGE(std::filesystem::exists(binary), binary << " is not built");
+  mf::test::redis_server_fixture redis;
+  const auto dir = temp_dir("move");
+  const std::string store = "fs:" + dir + "/blobs";
+  auto reg = std::move(*mf::cluster::redis_registry::connect(redis.url()));
+  auto w1 = start_worker("w1", redis.url(), store, dir);
+  auto w2 = start_worker("w2", redis.url(), store, dir);
+  wait_ready(*w1, "zmq");
+  wait_ready(*w2, "zmq");
+  auto c = std::make_unique<mf::test::child_process>(
+      binary,
+      std::vector<std::string>{"coordinator", "--id", "c1", "--redis", redis.url(), "--store",
+                               store, "--replicas", "1", "--move-grace-ms", "1500", "--admin-http",
+                               "127.0.0.1:0"},
+      dir + "/c1.log");
+  wait_ready(*c, "admin");
+  std::vector<std::string> tenants, jobs;
+  for (int i = 0; i < 12; ++i) {
+    tenants.push_back("t" + std::to_string(i));
+    jobs.push_back(submit(reg, tenants.back(), "m", "logistic_regression", 40, i));
+  }
+  REQUIRE_MESSAGE(mf::test::wait_until(
+                      [&] {
+                        for (const auto& id : jobs) {
+                          auto j = reg.get_job(id);
+                          if (!j || j->status != mf::cluster::job_status::succeeded) return false;
+                        }
+                        return true;
+                      },
+                      120s, 100ms),
+                  c->log());
+  REQUIRE(mf::test::wait_until(
+      [&] {
+        auto p = reg.get_placement();
+        return p && p->tenants.size() == tenants.size();
+      },
+      10s, 50ms));
+  placement_client client;
+  client.redis_url = redis.url();
+  client.tenants = tenants;
+  std::thread load([&] { client.run(); });
+  REQUIRE(mf::test::wait_until([&] { return client.ok > 50; }, 30s, 20ms));
+
+  // Join w3: about a third of the tenants move to it, staged.
+  const auto before = *reg.get_placement();
+  auto w3 = start_worker("w3", redis.url(), store, dir);
+  wait_ready(*w3, "zmq");
+  REQUIRE(mf::test::wait_until(
+      [&] {
+        auto p = reg.get_placement();
+        if (!p) return false;
+        auto counts = tenants_per_node(*p);
+        int total = 0;
+        for (const auto& [n, k] : counts) total += k;
+        return counts["w3"] > 0 && total == static_cast<int>(tenants.size());  // final, not staged
+      },
+      20s, 50ms));
+  const auto after = *reg.get_placement();
+  int moved = 0;
+  for (const auto& t : tenants) moved += before.tenants.at(t) != after.tenants.at(t);
+  MESSAGE(moved << " of " << tenants.size() << " tenants moved to the new worker");
+  CHECK(moved >= 1);
+  CHECK(moved <= 8);
+  const int ok_after_join = client.ok;
+  REQUIRE(mf::test::wait_until([&] { return client.ok > ok_after_join + 50; }, 20s, 20ms));
+
+  // Drain w1: its tenants move away; it ends with none.
+  REQUIRE(reg.set_draining("w1", true));
+  (void)reg.publish_event(R"({"type":"drain","node":"w1","draining":true})");
+  REQUIRE(mf::test::wait_until(
+      [&] {
+        auto p = reg.get_placement();
+        return p && tenants_per_node(*p)["w1"] == 0;
+      },
+      20s, 50ms));
+  const int ok_after_drain = client.ok;
+  REQUIRE(mf::test::wait_until([&] { return client.ok > ok_after_drain + 50; }, 20s, 20ms));
+  client.stop = true;
+  load.join();
+  MESSAGE(client.ok.load() << " predictions ok, " << client.failed.load() << " failed");
+  for (const auto& f : client.failures) MESSAGE("failed: " << f);
+  CHECK(client.failed == 0);
 }
