@@ -31,13 +31,13 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return mf::cli::exit_code_for(app,
-                                  e);  // usage errors -> 2, failed client commands -> their code
+    // Usage errors -> 2; a command that failed (CLI::RuntimeError) -> its code.
+    return mf::cli::exit_code_for(app, e);
   }
   if (!pending.empty()) {
     std::cerr << "modelfleet " << pending << ": not available yet in this build\n";
     return 2;
   }
   if (worker_cmd->parsed()) return mf::nodes::run_worker(worker);
-  return 2;
+  return 0;  // a command whose callback ran and succeeded (client commands, router, bench)
 }
