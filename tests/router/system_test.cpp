@@ -213,3 +213,84 @@ TEST_CASE("router with two real workers: predict, state routes, front door, fail
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }
+
+TEST_CASE("train through the router: real coordinator and worker, then predict the new version") {
+  redis_server_fixture redis;
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("mf_router_sys_train_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string store = "fs:" + (dir / "blobs").string();
+  const std::string token_file = (dir / "admin.token").string();
+  std::ofstream(token_file) << "sys-admin-token\n";
+  const std::vector<std::string> auth = {"Authorization: Bearer sys-admin-token",
+                                         "Content-Type: application/json"};
+
+  child_process worker(
+      binary,
+      {"worker", "--id", "w1", "--redis", redis.url(), "--bind", "tcp://127.0.0.1:0", "--store",
+       store, "--admin-http", "127.0.0.1:0", "--heartbeat-ms", "200", "--heartbeat-ttl-ms", "1000",
+       "--train-slots", "1"},
+      (dir / "w1.log").string());
+  child_process coordinator(binary,
+                            {"coordinator", "--id", "c1", "--redis", redis.url(), "--store", store,
+                             "--replicas", "1", "--admin-http", "127.0.0.1:0"},
+                            (dir / "c1.log").string());
+  child_process router(binary,
+                       {"router", "--id", "r1", "--redis", redis.url(), "--http", "127.0.0.1:0",
+                        "--admin-token-file", token_file, "--store", store},
+                       (dir / "router.log").string());
+  REQUIRE_MESSAGE(wait_until([&] { return !ready_value(router, "http").empty(); }, 20s),
+                  router.log());
+  const std::string base = ready_value(router, "http");
+
+  REQUIRE(http_request("PUT", base + "/v1/tenants/t1", "", auth).status == 201);
+  std::string train = R"({"algorithm":"linear_regression","data":{"features":[)";
+  std::string labels;
+  for (int i = 0; i < 60; ++i) {
+    double a = i % 9, b = (i * 5) % 7;
+    train += (i ? "," : "") + std::string("[") + std::to_string(a) + "," + std::to_string(b) + "]";
+    labels += (i ? "," : "") + std::to_string(2 * a + b);
+  }
+  train += "],\"labels\":[" + labels + "]},\"activate\":\"always\"}";
+  auto queued = http_request("POST", base + "/v1/tenants/t1/models/m/train", train, auth);
+  REQUIRE_MESSAGE(queued.status == 202, queued.body);
+  const std::string job = json::parse(queued.body)["job_id"];
+  const auto started = std::chrono::steady_clock::now();
+  json status;
+  const bool finished = wait_until(
+      [&] {
+        status = json::parse(http_request("GET", base + "/v1/jobs/" + job, "", auth).body);
+        auto s = status.value("status", "");
+        return s == "succeeded" || s == "failed" || s == "cancelled";
+      },
+      60s, 100ms);
+  MESSAGE("job " << job << " ended " << status.dump() << " after "
+                 << std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count()
+                 << " ms");
+  REQUIRE_MESSAGE(finished, std::string(coordinator.log() + worker.log()));
+  REQUIRE(status["status"] == "succeeded");
+  CHECK(status["version"] == 1);
+  auto model = json::parse(http_request("GET", base + "/v1/tenants/t1/models/m", "", auth).body);
+  CHECK(model["active_version"] == 1);
+
+  http_result pred;
+  REQUIRE_MESSAGE(wait_until(
+                      [&] {
+                        pred = http_request("POST", base + "/v1/tenants/t1/models/m/predict",
+                                            R"({"instances":[[1,1]]})", auth);
+                        return pred.status == 200;
+                      },
+                      30s, 100ms),
+                  pred.body);
+  auto pj = json::parse(pred.body);
+  CHECK(pj["version"] == 1);
+  CHECK(pj["predictions"][0].get<double>() == doctest::Approx(3.0).epsilon(0.05));
+
+  CHECK(router.stop() == 0);
+  coordinator.stop();
+  worker.stop();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
