@@ -49,7 +49,7 @@ double metric(const std::string& text, const std::string& name) {
 }  // namespace
 
 // A "Name:   123 kB" field of /proc/<pid>/status, or -1.
-long proc_status_kib(pid_t pid, const std::string& field) {
+static long proc_status_kib(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line))
