@@ -271,12 +271,22 @@ int run_worker(const worker_options& o) {
   caf::scoped_actor self{sys};
   self->request(registrar, 3s, drain_atom::value)
       .receive([](bool) {}, [](caf::error&) { spdlog::warn("event=drain_flag_failed"); });
-  // Graceful drain: answer everything already received; bounded by the drain timeout.
+  // Graceful drain: answer everything already received, including requests still in socket
+  // buffers (so: in-flight work done AND no new frame for a quiet period); bounded by the timeout.
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(o.drain_timeout_ms);
-  while ((metrics->predict_inflight.load() > 0 || metrics->reply_queue_depth.load() > 0) &&
-         std::chrono::steady_clock::now() < deadline)
+  auto last_frames = metrics->frames_in.load();
+  auto quiet_since = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto frames = metrics->frames_in.load();
+    if (frames != last_frames) {
+      last_frames = frames;
+      quiet_since = std::chrono::steady_clock::now();
+    }
+    bool idle = metrics->predict_inflight.load() == 0 && metrics->reply_queue_depth.load() == 0;
+    if (idle && std::chrono::steady_clock::now() - quiet_since >= 200ms) break;
     std::this_thread::sleep_for(5ms);
+  }
   const auto left = metrics->predict_inflight.load();
   caf::anon_send(trainer, mf::actors::cancel_atom::value, std::string("*"));
   sock->stop();

@@ -89,28 +89,47 @@ void worker_socket::flush_replies() {
   }
 }
 
+namespace {
+
+// The request id of a frame that failed typed decoding (e.g. a NaN feature), so the typed
+// error reaches the waiting client; 0 when even the envelope header is unreadable.
+std::uint64_t salvage_request_id(const zmq::message_t& frame) {
+  auto opened = mf::protocol::frame_reader::open(
+      std::span<const std::byte>(static_cast<const std::byte*>(frame.data()), frame.size()));
+  if (!opened) return 0;
+  try {
+    return opened->root().getRequestId();
+  } catch (...) {
+    return 0;
+  }
+}
+
+}  // namespace
+
 void worker_socket::handle_incoming(const dispatch_fn& dispatch) {
   // Drain what is readable now, bounded so replies are not starved by a flood of requests.
   for (int i = 0; i < 256; ++i) {
-    auto got = mf::protocol::recv_envelope(socket_, std::chrono::milliseconds(0));
+    auto got = mf::protocol::recv_frame(socket_, std::chrono::milliseconds(0));
     if (!got) {
-      if (got.error().code == mf::errc::deadline_exceeded) return;  // nothing more to read
-      metrics_->frames_bad.fetch_add(1, std::memory_order_relaxed);
-      return;
+      if (got.error().code == mf::errc::deadline_exceeded) return;   // nothing more to read
+      metrics_->frames_bad.fetch_add(1, std::memory_order_relaxed);  // bad multipart layout
+      continue;
     }
     metrics_->frames_in.fetch_add(1, std::memory_order_relaxed);
-    if (!got->message) {
+    auto message = mf::protocol::decode(got->payload);
+    if (!message) {
       // Garbage from the wire: answer with a typed error, keep serving.
       metrics_->frames_bad.fetch_add(1, std::memory_order_relaxed);
       mf::protocol::envelope reply;
       reply.head.sender = node_id_;
-      reply.body = got->message.error();
+      reply.head.request_id = salvage_request_id(got->payload);
+      reply.body = message.error();
       auto frame = mf::protocol::encode(reply);
       if (frame && !got->identity.empty())
         (void)mf::protocol::send_frame(socket_, got->identity, std::move(*frame));
       continue;
     }
-    dispatch(got->identity, std::move(*got->message));
+    dispatch(got->identity, std::move(*message));
   }
 }
 
