@@ -1,0 +1,212 @@
+// Router faults with real processes: overload at 3x capacity (fault 8: shed with 429, admitted
+// p99 bounded, memory flat) and slow/idle clients (fault 7: 1,000 idle connections and
+// slowloris senders while others keep being answered; header timeouts close them).
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "tests/chaos/chaos_cluster.hpp"
+#include "tests/chaos/load_client.hpp"
+#include "tests/support/wait_until.hpp"
+
+using namespace mf::chaos;
+using namespace std::chrono_literals;
+
+namespace {
+
+long proc_status_kib(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  return -1;
+}
+
+load_options predict_load(chaos_cluster& c, double rate, int threads) {
+  load_options o;
+  o.rate_per_s = rate;
+  o.threads = threads;
+  o.timeout = 5000ms;
+  const auto url = c.predict_url("t1", "m");
+  const auto headers = c.admin_headers();
+  o.make = [url, headers](std::size_t) {
+    return load_request{"POST", url, R"({"instances":[[1,1],[2,0]]})", headers};
+  };
+  return o;
+}
+
+// A connected TCP socket to the router's HTTP port, or -1.
+int connect_to(const std::string& base) {
+  std::smatch m;
+  const std::regex re("http://([0-9.]+):([0-9]+)");
+  if (!std::regex_search(base, m, re)) return -1;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(std::stoi(m[2])));
+  ::inet_pton(AF_INET, m[1].str().c_str(), &addr.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// True if the peer closed the connection (EOF or reset), without blocking.
+bool closed_by_peer(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  char buf[512];
+  const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+void seed(chaos_cluster& c) {
+  c.create_tenant("t1");
+  c.upload_model("t1", "m", small_artifact());
+  REQUIRE(mf::test::wait_until([&] { return !c.placement("t1").empty(); }, 15s));
+  REQUIRE(c.wait_predict_ok("t1", "m", 15s));
+}
+
+}  // namespace
+
+TEST_CASE("fault 8: overload at 3x capacity is shed with 429, not queued") {
+  cluster_options opt;
+  opt.name = "f8";
+  opt.workers = 2;
+  opt.replicas = 2;
+  opt.router_args = {"--max-inflight", "16"};
+  chaos_cluster c(opt);
+  seed(c);
+  const pid_t router = c.router().pid();
+
+  // Capacity: closed loop from 8 connections for ~2 s.
+  steady_load probe(predict_load(c, 1e6, 8));
+  const double p0 = now_ms();
+  probe.start();
+  REQUIRE(mf::test::wait_until([&] { return now_ms() - p0 >= 2000; }, 5s));
+  probe.stop();
+  const auto cap = summarize(probe.outcomes(), p0);
+  const double capacity = cap.achieved_rate;
+  REQUIRE(capacity > 50);
+
+  const long rss_before = proc_status_kib(router, "VmRSS");
+  steady_load over(predict_load(c, 3 * capacity, 64));
+  const double o0 = now_ms();
+  over.start();
+  long rss_peak = rss_before;
+  REQUIRE(mf::test::wait_until(
+      [&] {
+        rss_peak = std::max(rss_peak, proc_status_kib(router, "VmRSS"));
+        return now_ms() - o0 >= 4000;
+      },
+      8s, 50ms));
+  over.stop();
+  const long rss_after = proc_status_kib(router, "VmRSS");
+  const auto all = over.outcomes();
+  const auto s = summarize(all, o0);
+  std::size_t other = 0;
+  for (const auto& o : all)
+    if (o.status != 200 && o.status != 429) ++other;
+  const std::size_t shed = s.by_status.count(429) ? s.by_status.at(429) : 0;
+  const auto j = nlohmann::json{{"fault", 8},
+                                {"capacity_per_s", capacity},
+                                {"capacity_p99_ms", cap.p99_ms},
+                                {"offered_per_s", 3 * capacity},
+                                {"shed_429", shed},
+                                {"other_failures", other},
+                                {"router_rss_kib_before", rss_before},
+                                {"router_rss_kib_peak", rss_peak},
+                                {"router_rss_kib_after", rss_after},
+                                {"load", s.to_json()}};
+  MESSAGE("fault 8: " << j.dump() << " -> " << write_figures("fault8_overload", j));
+  CHECK(shed > 0);
+  CHECK(other == 0);
+  CHECK(s.ok > 0);
+  CHECK(s.p99_ms < 1000);                    // admitted requests stay within the deadline
+  CHECK(rss_peak - rss_before < 64 * 1024);  // flat: no unbounded queue
+}
+
+TEST_CASE("fault 7: 1,000 idle connections and slowloris senders do not starve others") {
+  cluster_options opt;
+  opt.name = "f7";
+  opt.workers = 1;
+  opt.replicas = 1;
+  chaos_cluster c(opt);
+  seed(c);
+
+  std::vector<int> idle;
+  for (int i = 0; i < 1000; ++i) {
+    const int fd = connect_to(c.base());
+    if (fd >= 0) idle.push_back(fd);
+  }
+  REQUIRE(idle.size() == 1000);
+  // Slowloris: 20 connections sending a header one byte at a time, never finishing it.
+  std::atomic<bool> stop{false};
+  std::vector<int> slow;
+  for (int i = 0; i < 20; ++i) {
+    const int fd = connect_to(c.base());
+    REQUIRE(fd >= 0);
+    slow.push_back(fd);
+  }
+  std::thread drip([&] {
+    const std::string header = "POST /v1/tenants/t1/models/m/predict HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    std::size_t i = 0;
+    while (!stop) {
+      for (const int fd : slow) {
+        const char ch = i < header.size() ? header[i] : 'a';
+        (void)::send(fd, &ch, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+      }
+      ++i;
+      std::this_thread::sleep_for(200ms);  // the attacker's pace, not synchronisation
+    }
+  });
+
+  steady_load load(predict_load(c, 100, 4));
+  const double t0 = now_ms();
+  load.start();
+  REQUIRE(mf::test::wait_until([&] { return load.completed() >= 400; }, 15s));
+  load.stop();
+  const auto s = summarize(load.outcomes(), t0);
+
+  // Idle connections are closed by the server's header timeout (bounded wait).
+  std::size_t idle_closed = 0, slow_closed = 0;
+  std::vector<bool> idle_done(idle.size(), false), slow_done(slow.size(), false);
+  const double w0 = now_ms();
+  mf::test::wait_until(
+      [&] {
+        for (std::size_t i = 0; i < idle.size(); ++i)
+          if (!idle_done[i] && closed_by_peer(idle[i])) idle_done[i] = true, ++idle_closed;
+        for (std::size_t i = 0; i < slow.size(); ++i)
+          if (!slow_done[i] && closed_by_peer(slow[i])) slow_done[i] = true, ++slow_closed;
+        return idle_closed == idle.size() && slow_closed == slow.size();
+      },
+      75s, 200ms);
+  const double closed_after = now_ms() - w0 + (w0 - t0);
+  stop = true;
+  drip.join();
+  for (const int fd : idle) ::close(fd);
+  for (const int fd : slow) ::close(fd);
+  const auto j = nlohmann::json{{"fault", 7},
+                                {"idle_connections", idle.size()},
+                                {"slowloris_connections", slow.size()},
+                                {"idle_closed", idle_closed},
+                                {"slowloris_closed", slow_closed},
+                                {"all_closed_within_ms_of_open", closed_after},
+                                {"others", s.to_json()}};
+  MESSAGE("fault 7: " << j.dump() << " -> " << write_figures("fault7_slow_clients", j));
+  CHECK(s.failed == 0);
+  CHECK(s.p99_ms < 250);
+  CHECK(idle_closed == idle.size());
+  CHECK(slow_closed == slow.size());
+}
