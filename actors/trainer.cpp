@@ -134,8 +134,7 @@ caf::behavior job_runner(caf::event_based_actor* self, trainer_config cfg, train
           cfg.log("train " + job.assign.job_id + " attempt " + std::to_string(job.assign.attempt) +
                   (result.error ? " failed: " + result.error->message : " succeeded"));
         if (backend) backend->record_result(result);
-        if (cfg.sink) cfg.sink->send(job.route, wrap(result, cfg.node_id));
-        self->send(manager, done_atom::value, job.assign.job_id);
+        self->send(manager, done_atom::value, job.route, std::move(result));
         self->quit();
       },
   };
@@ -182,10 +181,11 @@ trainer_actor::behavior_type trainer(trainer_actor::stateful_pointer<trainer_sta
         it->second.cancel->store(true);
         self->state.log("train " + job_id + " cancel requested");
       },
-      [self](done_atom, const std::string& job_id) {
+      [self](done_atom, const std::string& route, mf::protocol::train_result& result) {
         auto& st = self->state;
-        st.running.erase(job_id);
+        st.running.erase(result.job_id);
         st.cfg.metrics->train_running.store(static_cast<std::int64_t>(st.running.size()));
+        if (st.cfg.sink) st.cfg.sink->send(route, wrap(std::move(result), st.cfg.node_id));
       },
       [self](stats_atom) -> caf::result<std::uint32_t, std::uint32_t> {
         auto& st = self->state;

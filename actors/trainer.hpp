@@ -44,7 +44,9 @@ using trainer_actor = caf::typed_actor<
     caf::reacts_to<train_atom, train_job>,
     // Job id; unknown ids are ignored. "*" cancels everything (node shutdown).
     caf::reacts_to<cancel_atom, std::string>,
-    caf::reacts_to<done_atom, std::string>,  // internal: a job thread finished
+    // Internal: a job thread finished (route, result); the manager frees the slot THEN sends
+    // the result, so whoever sees a result can immediately assign the next job.
+    caf::reacts_to<done_atom, std::string, mf::protocol::train_result>,
     caf::replies_to<stats_atom>::with<std::uint32_t, std::uint32_t>>;  // slots, busy
 
 struct trainer_config {

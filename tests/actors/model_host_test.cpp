@@ -8,7 +8,10 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <fstream>
 #include <thread>
+
+#include <unistd.h>
 
 #include "actors/predictor.hpp"
 #include "tests/actors/fake_source.hpp"
@@ -267,4 +270,61 @@ TEST_CASE("predictors: hits, cold loads, wrong feature count, NaN, expired deadl
   CHECK(f.metrics->cache_hits.load() == 3);
   CHECK(f.metrics->predict_inflight.load() == 0);
   for (auto& p : predictors) caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+}
+
+namespace {
+std::size_t rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+}  // namespace
+
+TEST_CASE("memory is really released: RSS returns near baseline after 1 GiB loaded and evicted") {
+  // 128 models of 8 MiB (really allocated and touched) through a 256 MiB budget: 1 GiB loaded,
+  // ~768 MiB evicted on the way, the rest dropped by a placement change.
+  host_fixture f(256u << 20, 2);
+  f.world->bytes = 0;  // the source reports model->memory_bytes() below instead
+  const std::size_t model_bytes = 8u << 20;
+  const std::size_t baseline = rss_bytes();
+  auto source = [w = f.world, model_bytes] {
+    struct sized_source final : model_source {
+      std::shared_ptr<fake_world> w;
+      std::size_t n;
+      mf::expected<loaded_model> load(const model_ref& ref, std::int64_t) override {
+        auto m = mf::test::fake_model::make(2, 1, n);
+        return loaded_model{{ref.tenant, ref.model, 1}, m, m->memory_bytes()};
+      }
+      mf::expected<tenant_facts> describe_tenant(const std::string&) override {
+        return tenant_facts{};
+      }
+    };
+    auto s = std::make_unique<sized_source>();
+    s->w = w;
+    s->n = model_bytes;
+    return s;
+  };
+  caf::anon_send_exit(f.host, caf::exit_reason::user_shutdown);
+  model_host_config hc;
+  hc.budget_bytes = 256u << 20;
+  hc.source_factory = source;
+  hc.cell = std::make_shared<snapshot_cell>();
+  hc.metrics = f.metrics;
+  hc.tick_interval = std::chrono::milliseconds(50);
+  f.host = spawn_model_host(*f.sys, hc);
+  std::size_t peak = 0;
+  for (int i = 0; i < 128; ++i) {
+    REQUIRE(f.lease("t", "m" + std::to_string(i)).entry);
+    peak = std::max(peak, rss_bytes());
+  }
+  CHECK(f.metrics->cache_loads.load() == 128);
+  CHECK(f.stats().memory_bytes <= (256u << 20));
+  CHECK(peak > baseline + (200u << 20));  // the models really were resident
+  caf::anon_send(f.host, placement_atom::value, std::vector<std::string>{"elsewhere"});
+  REQUIRE(mf::test::wait_until([&] { return f.stats().models_loaded == 0; }, 10s));
+  bool back = mf::test::wait_until([&] { return rss_bytes() < baseline + (64u << 20); }, 10s);
+  MESSAGE("RSS baseline " << (baseline >> 20) << " MiB, peak " << (peak >> 20) << " MiB, after "
+                          << (rss_bytes() >> 20) << " MiB");
+  CHECK(back);
 }

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "protocol/socket.hpp"
@@ -41,7 +42,8 @@ struct raw_peer {
     e.head.request_id = id;
     e.head.sender = "coord-test";
     e.body = std::move(body);
-    REQUIRE(proto::send_envelope(sock, "", e));
+    // The node DEALER policy queues only to completed connections: retry until connected.
+    REQUIRE(wait_until([&] { return static_cast<bool>(proto::send_envelope(sock, "", e)); }, 5s));
   }
   std::optional<proto::envelope> recv(std::chrono::milliseconds timeout) {
     auto got = proto::recv_envelope(sock, timeout);
@@ -280,4 +282,51 @@ TEST_CASE("SIGTERM drains: every in-flight request is answered, then the node de
   auto nodes = h.registry().list_nodes();
   REQUIRE(nodes);
   CHECK(nodes->empty());
+}
+
+namespace {
+double p99_ms(proto::predict_client& client, int n) {
+  std::vector<double> ms;
+  for (int i = 0; i < n; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = client.predict(request("t1", "m", {3, 3}), 5s);
+    REQUIRE(r);
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[static_cast<std::size_t>(0.99 * (ms.size() - 1))];
+}
+}  // namespace
+
+TEST_CASE("training does not starve predictions (predict p99 with and without a training job)") {
+  worker_harness h;
+  auto m = train_model("logistic_regression", blobs_dataset(200, false));
+  h.publish("t1", "m", *m, true);
+  h.place({"t1"});
+  h.start({"--train-slots", "1"});
+  auto client = h.client();
+  (void)p99_ms(client, 200);  // warm up
+  const double idle = p99_ms(client, 2000);
+  raw_peer coord(h.zmq_endpoint());
+  auto big = blobs_dataset(3000, false);
+  proto::train_assign assign;
+  assign.job_id = "busy";
+  assign.tenant = "t1";
+  assign.model = "busy";
+  assign.algorithm = "mlp";
+  assign.params = {{"epochs", 5000}, {"hidden", 64}};
+  assign.n_features = 2;
+  assign.features = big.features;
+  assign.labels = big.labels;
+  assign.attempt = 1;
+  assign.artifact_key = "t1/busy/1.mfm";
+  coord.send(assign);
+  REQUIRE(wait_until(
+      [&] { return metric_value(h.metrics(), "modelfleet_worker_train_running") == 1.0; }, 5s));
+  const double busy = p99_ms(client, 2000);
+  CHECK(metric_value(h.metrics(), "modelfleet_worker_train_running") == 1.0);  // still training
+  coord.send(proto::train_cancel{"busy"});
+  MESSAGE("predict p99 idle " << idle << " ms, while training " << busy << " ms");
+  CHECK(busy < std::max(10.0, 5 * idle));
 }
