@@ -150,7 +150,8 @@ function versionView(v) {
 }
 
 function setActive(m, to, reason, by) {
-  m.history.unshift({ at: now(), from: m.active_version, to, reason, by });
+  // Like the router: `from` is 0 on the first activation.
+  m.history.unshift({ at: now(), from: m.active_version ?? 0, to, reason, by });
   if (m.active_version !== to) m.previous_active = m.active_version;
   m.active_version = to;
   m.updated_at = now();
@@ -200,7 +201,7 @@ function fakeMetrics(kind, salt) {
   }
   if (kind === 'kmeans') return { metrics: { inertia: 50 + 100 * r('i'), primary: 'inertia' }, primary: 'inertia' };
   const r2 = 0.5 + 0.45 * r('r2');
-  return { metrics: { rmse: 1 - r2 + 0.1 * r('e'), mae: 0.8 * (1 - r2), r2, primary: 'r2' }, primary: 'r2' };
+  return { metrics: { rmse: 1 - r2 + 0.1 * r('e'), mae: 0.8 * (1 - r2), r2, primary: 'rmse' }, primary: 'rmse' };
 }
 
 function better(primary, a, b) {
@@ -232,9 +233,14 @@ function advance(state, job) {
     job.progress = Math.round(Math.min(0.99, frac) * 100) / 100;
     return job;
   }
+  if (job.rows < 4) {
+    // The worker refuses a tiny data set (the router accepts it: the job fails, with a string reason).
+    Object.assign(job, { status: 'failed', progress: 0, error: `dataset has ${job.rows} rows; at least 4 are needed`, finished_at: now() });
+    return job;
+  }
   const tenant = state.tenants.get(job.tenant);
   if (!tenant) {
-    Object.assign(job, { status: 'failed', error: { code: 'not_found', message: 'tenant deleted during training' }, finished_at: now() });
+    Object.assign(job, { status: 'failed', error: 'tenant deleted during training', finished_at: now() });
     return job;
   }
   const m = ensureModel(tenant, job.model);
@@ -246,13 +252,15 @@ function advance(state, job) {
   if (job.activate === 'always') activated = true;
   else if (job.activate === 'if_better') activated = !cur || (cur.primary_metric === primary && better(primary, metrics[primary], cur.metrics[primary])) || cur.primary_metric !== primary;
   if (activated) setActive(m, v.version, `train ${job.activate}`, `job:${job.job_id}`);
-  Object.assign(job, { status: 'succeeded', progress: 1, version: v.version, metrics, activated, finished_at: now() });
+  // Like the router: a job's metrics do not name the primary one (the version's do).
+  const { primary: _unused, ...jobMetrics } = metrics;
+  Object.assign(job, { status: 'succeeded', progress: 1, version: v.version, metrics: jobMetrics, activated, finished_at: now() });
   return job;
 }
 
 function jobView(job) {
-  const { created_ms, kind, resolved_algorithm, n_features, activate, ...rest } = job;
-  void created_ms; void kind; void resolved_algorithm; void n_features; void activate;
+  const { created_ms, kind, resolved_algorithm, n_features, activate, rows, ...rest } = job;
+  void created_ms; void kind; void resolved_algorithm; void n_features; void activate; void rows;
   return rest;
 }
 
@@ -285,7 +293,7 @@ function parseTrainingCsv(text, labelColumn, algorithm) {
     else if (integral && distinct.size <= 20) kind = 'multiclass';
     else kind = 'regression';
   }
-  return { nFeatures: header.length - (li >= 0 ? 1 : 0), kind };
+  return { nFeatures: header.length - (li >= 0 ? 1 : 0), kind, rows: lines.length - 1 };
 }
 
 function readBody(req, limit) {
@@ -463,7 +471,7 @@ async function handleApi(state, token, req, res, url) {
       state.jobs.set(id, {
         job_id: id, tenant: tenantName, model: modelName, algorithm, status: 'queued', progress: 0, version: null, metrics: null,
         activated: null, error: null, created_at: now(), started_at: null, finished_at: null, node: null,
-        created_ms: Date.now(), kind: parsed.kind, resolved_algorithm: resolved, n_features: parsed.nFeatures, activate,
+        created_ms: Date.now(), kind: parsed.kind, resolved_algorithm: resolved, n_features: parsed.nFeatures, activate, rows: parsed.rows ?? 100,
       });
       return send(res, 202, { job_id: id, status: 'queued' });
     }
@@ -526,7 +534,7 @@ async function handleApi(state, token, req, res, url) {
     if (method === 'GET') return send(res, 200, jobView(job));
     if (method === 'DELETE') {
       if (['succeeded', 'failed', 'cancelled'].includes(job.status)) throw new HttpError(409, 'conflict', `job ${job.job_id} already ${job.status}`);
-      Object.assign(job, { status: 'cancelled', finished_at: now(), error: { code: 'cancelled', message: 'cancelled by admin' } });
+      Object.assign(job, { status: 'cancelled', finished_at: now(), error: 'cancelled by admin' });
       return send(res, 202, { job_id: job.job_id, status: 'cancelled' });
     }
   }

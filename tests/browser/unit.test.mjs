@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { countDataRows, guessLabelColumn, parseHeader } from '../../web/js/csv.js';
-import { formatAge, formatBytes, formatMetric, metricEntries, primaryMetric, shortSha } from '../../web/js/format.js';
+import {
+  formatAge, formatBytes, formatMetric, historyVersion, jobError, metricEntries, primaryMetric, shortSha,
+} from '../../web/js/format.js';
 import { parseParams } from '../../web/js/views/train.js';
 
 test('parseHeader reads the first record with quotes, BOM and CRLF', () => {
@@ -46,6 +48,24 @@ test('primaryMetric accepts a name, a value or none', () => {
   assert.equal(primaryMetric({}), null);
   assert.equal(primaryMetric(null), null);
   assert.deepEqual(metricEntries({ a: 1, primary: 'a', b: 'x' }), [['a', 1]]);
+});
+
+test('without a primary name (a job result from the router) the cluster\'s own primaries win', () => {
+  // Regressors: rmse decides if_better/auto, not r2; classifiers: accuracy; kmeans: inertia.
+  assert.deepEqual(primaryMetric({ mae: 0.2, r2: 0.8, rmse: 0.3 }), { name: 'rmse', value: 0.3 });
+  assert.deepEqual(primaryMetric({ auc: 0.79, accuracy: 0.7, f1: 0.76 }), { name: 'accuracy', value: 0.7 });
+  assert.deepEqual(primaryMetric({ inertia: 3.5 }), { name: 'inertia', value: 3.5 });
+});
+
+test('jobError and historyVersion read what the router sends', () => {
+  assert.equal(jobError('dataset has 3 rows; at least 4 are needed'), 'dataset has 3 rows; at least 4 are needed');
+  assert.equal(jobError({ code: 'invalid_input', message: 'bad' }), 'bad');
+  assert.equal(jobError({ code: 'invalid_input' }), 'invalid_input');
+  assert.equal(jobError(null), '');
+  assert.equal(jobError(''), '');
+  assert.equal(historyVersion(0), 'none');
+  assert.equal(historyVersion(null), 'none');
+  assert.equal(historyVersion(3), 'v3');
 });
 
 test('parseParams turns "name=value" pairs into query params and rejects junk', () => {

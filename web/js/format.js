@@ -48,8 +48,10 @@ export function shortSha(sha) {
   return sha ? String(sha).slice(0, 12) : '–';
 }
 
-// Used when a version's metrics do not name their primary metric.
-const PRIMARY_FALLBACK = ['accuracy', 'auc', 'f1', 'r2', 'rmse', 'mae', 'inertia', 'precision', 'recall'];
+// Used when metrics do not name their primary metric (the router's job results do not; its versions
+// do). The cluster's primaries first: accuracy for classifiers, rmse for regressors, inertia for
+// kmeans; a classifier's metrics never hold rmse and a regressor's never accuracy.
+const PRIMARY_FALLBACK = ['accuracy', 'rmse', 'inertia', 'auc', 'f1', 'r2', 'mae', 'precision', 'recall'];
 
 /**
  * The primary metric of a metrics object as {name, value} (or null). API.md: metrics carry
@@ -73,6 +75,19 @@ export function primaryMetric(metrics, primaryName) {
 export function metricEntries(metrics) {
   if (!metrics || typeof metrics !== 'object') return [];
   return Object.entries(metrics).filter(([k, v]) => k !== 'primary' && typeof v === 'number');
+}
+
+/** A failed job's reason: the router sends a string; an {code, message} object is accepted too. */
+export function jobError(error) {
+  if (error === null || error === undefined || error === '') return '';
+  if (typeof error === 'string') return error;
+  if (typeof error === 'object') return String(error.message || error.code || '');
+  return String(error);
+}
+
+/** A history event's version: 0 (or null) means there was none (the first activation). */
+export function historyVersion(v) {
+  return v === null || v === undefined || Number(v) === 0 ? 'none' : `v${v}`;
 }
 
 export const TERMINAL_JOB_STATES = new Set(['succeeded', 'failed', 'cancelled']);

@@ -3,7 +3,7 @@
 
 import { cancelJob, listJobs, listTenants, plainError } from '../api.js';
 import { busy, confirmDialog, h, keepFocus, notice, noticeArea, progressBar, replace } from '../dom.js';
-import { formatMetric, formatTime, primaryMetric, TERMINAL_JOB_STATES } from '../format.js';
+import { formatMetric, formatTime, jobError, primaryMetric, TERMINAL_JOB_STATES } from '../format.js';
 
 const REFRESH_MS = 2000;
 const MAX_ROWS = 200;
@@ -102,7 +102,7 @@ export function mount(root) {
         h('td', { 'data-label': 'Model' }, h('a', { href: `#/models/${encodeURIComponent(j.tenant)}/${encodeURIComponent(j.model || '')}` }, `${j.tenant}/${j.model || '?'}`)),
         h('td', { 'data-label': 'Algorithm' }, j.algorithm || '–'),
         h('td', { 'data-label': 'Status' }, h('span', { class: `badge badge-${j.status}` }, j.status || '?'),
-          j.status === 'failed' && j.error ? h('span', { class: 'small muted' }, ` ${j.error.message || j.error.code || ''}`) : null),
+          j.status === 'failed' && jobError(j.error) ? h('span', { class: 'small muted job-error' }, ` ${jobError(j.error)}`) : null),
         h('td', { 'data-label': 'Progress', class: 'progress-cell' }, bar),
         h('td', { 'data-label': 'Result' }, j.status === 'succeeded'
           ? `v${j.version ?? '?'}${j.activated ? ' (activated)' : ''}${pm ? ` · ${pm.name} ${formatMetric(pm.value)}` : ''}` : '–'),

@@ -7,7 +7,7 @@ import {
 } from '../api.js';
 import { metricChart } from '../chart.js';
 import { busy, confirmDialog, h, notice, noticeArea, replace, saveBlob } from '../dom.js';
-import { formatBytes, formatMetric, formatTime, metricEntries, primaryMetric, shortSha } from '../format.js';
+import { formatBytes, formatMetric, formatTime, historyVersion, metricEntries, primaryMetric, shortSha } from '../format.js';
 
 export function mount(root, { params, navigate }) {
   const [tenant, model] = params;
@@ -243,7 +243,7 @@ function mountModel(root, tenant, model, navigate) {
       return;
     }
     replace(historyHolder, h('ol', { class: 'history' }, events.slice(0, 20).map((e) =>
-      h('li', {}, h('time', { datetime: e.at || '' }, formatTime(e.at)), ` ${e.from != null ? `v${e.from}` : 'none'} → ${e.to != null ? `v${e.to}` : 'none'} · ${e.reason || ''} · by ${e.by || '?'}`))));
+      h('li', {}, h('time', { datetime: e.at || '' }, formatTime(e.at)), ` ${historyVersion(e.from)} → ${historyVersion(e.to)} · ${e.reason || ''} · by ${e.by || '?'}`))));
   }
 
   async function activate(version, btn) {

@@ -4,7 +4,7 @@
 import { cancelJob, getJob, isValidName, listModels, listTenants, plainError, trainCsv } from '../api.js';
 import { countDataRows, guessLabelColumn, parseHeader } from '../csv.js';
 import { busy, h, notice, noticeArea, progressBar, replace, setProgress } from '../dom.js';
-import { formatBytes, formatMetric, metricEntries, primaryMetric, TERMINAL_JOB_STATES } from '../format.js';
+import { formatBytes, formatMetric, jobError, metricEntries, primaryMetric, TERMINAL_JOB_STATES } from '../format.js';
 
 export const ALGORITHMS = [
   ['auto', 'auto (try several, keep the best)'],
@@ -218,7 +218,7 @@ export function describeJob(job) {
     case 'queued': return 'Queued: waiting for a free training slot on a worker.';
     case 'running': return `Running on ${job.node || 'a worker'}: ${pct}%.`;
     case 'succeeded': return `Succeeded: version ${job.version ?? '?'}${job.activated ? ' is now active' : ' was stored (not activated)'}.`;
-    case 'failed': return `Failed: ${job.error && (job.error.message || job.error.code) ? (job.error.message || job.error.code) : 'no reason given'}.`;
+    case 'failed': return `Failed: ${jobError(job.error) || 'no reason given'}.`;
     case 'cancelled': return 'Cancelled.';
     default: return String(job.status || 'unknown');
   }
