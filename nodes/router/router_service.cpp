@@ -3,7 +3,9 @@
 // predict (forwarder, async) or state route (blocking pool). HTTP threads never wait on I/O.
 #include "nodes/router/router_service.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -61,6 +63,8 @@ std::string content_type_of(const std::string& path) {
   if (ends(".css")) return "text/css; charset=utf-8";
   if (ends(".svg")) return "image/svg+xml";
   if (ends(".json")) return "application/json";
+  if (ends(".png")) return "image/png";
+  if (ends(".mjs")) return "text/javascript; charset=utf-8";
   return "application/octet-stream";
 }
 
@@ -161,6 +165,12 @@ void router_service::handle(api_request req, responder done_raw) {
           },
           done);
     case route_id::admin_ui:
+      // The UI's relative links need the trailing slash.
+      if (req.path == "/admin") {
+        api_response r = empty_response(301);
+        r.headers.emplace_back("Location", "/admin/");
+        return done(std::move(r));
+      }
       return run_blocking(
           [this, done, rest = m.rest](handler_context&) { done(static_file(rest)); }, done);
     default:
@@ -280,6 +290,7 @@ api_response router_service::metrics_page() {
 }
 
 api_response router_service::static_file(const std::string& rest) {
+  namespace fs = std::filesystem;
   if (options_.web_root.empty())
     return error_response(mf::make_error(errc::not_found, "the admin UI is not installed"));
   std::string rel = rest.empty() ? "index.html" : rest;
@@ -287,7 +298,20 @@ api_response router_service::static_file(const std::string& rest) {
       rel.front() == '/') {
     return error_response(mf::make_error(errc::not_found, "no such file"));
   }
-  std::ifstream in(options_.web_root + "/" + rel, std::ios::binary);
+  // Serve regular files only, and only when their real path stays under the real web root:
+  // a directory, a device or a symlink pointing elsewhere is "no such file".
+  std::error_code ec;
+  const fs::path root = fs::canonical(options_.web_root, ec);
+  if (ec) return error_response(mf::make_error(errc::not_found, "the admin UI is not installed"));
+  const fs::path file = fs::canonical(root / rel, ec);
+  if (ec || !fs::is_regular_file(file, ec)) {
+    return error_response(mf::make_error(errc::not_found, "no such file"));
+  }
+  const auto [root_end, file_it] =
+      std::mismatch(root.begin(), root.end(), file.begin(), file.end());
+  if (root_end != root.end())
+    return error_response(mf::make_error(errc::not_found, "no such file"));
+  std::ifstream in(file, std::ios::binary);
   if (!in) return error_response(mf::make_error(errc::not_found, "no such file"));
   std::ostringstream ss;
   ss << in.rdbuf();
@@ -295,6 +319,14 @@ api_response router_service::static_file(const std::string& rest) {
   r.status = 200;
   r.content_type = content_type_of(rel);
   r.body = ss.str();
+  // The UI is same-origin only and holds an admin token: no framing, no sniffing, no referrers.
+  r.headers = {{"Cache-Control", "no-cache"},
+               {"X-Content-Type-Options", "nosniff"},
+               {"Referrer-Policy", "no-referrer"},
+               {"Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src "
+                "'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+                "frame-ancestors 'none'"}};
   return r;
 }
 
