@@ -37,7 +37,8 @@ mf::expected<void> set_int(zmq::socket_t& s, int option, int value, const char* 
 
 mf::expected<std::string> read_key_file(const std::filesystem::path& path) {
   std::ifstream in(path);
-  if (!in) return mf::unexpected(mf::make_error(mf::errc::not_found, "cannot read " + path.string()));
+  if (!in)
+    return mf::unexpected(mf::make_error(mf::errc::not_found, "cannot read " + path.string()));
   std::string line;
   std::getline(in, line);
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
@@ -103,8 +104,8 @@ mf::expected<curve_keys> load_curve_keys(const std::string& dir) noexcept {
     if (!sec) return mf::unexpected(sec.error());
     char derived[z85_key_size + 1] = {};
     if (zmq_curve_public(derived, sec->c_str()) != 0 || *pub != std::string(derived, z85_key_size))
-      return mf::unexpected(mf::make_error(
-          mf::errc::invalid_input, dir + ": cluster.pub does not match cluster.secret"));
+      return mf::unexpected(mf::make_error(mf::errc::invalid_input,
+                                           dir + ": cluster.pub does not match cluster.secret"));
     return curve_keys{*pub, *sec};
   } catch (const std::exception& e) {
     return mf::unexpected(mf::make_error(mf::errc::internal, e.what()));
@@ -177,8 +178,9 @@ void curve_authenticator::run() {
     const bool ok = frames.size() >= 7 && frames[0] == "1.0" && frames[2] == zap_domain &&
                     frames[5] == "CURVE" && allowed_.count(frames[6]) == 1;
     (ok ? accepted_ : denied_)++;
-    const std::string reply[] = {"1.0", frames[1], ok ? "200" : "400",
-                                 ok ? "OK" : "not a cluster key", ok ? "node" : "", ""};
+    const std::string reply[] = {
+        "1.0", frames[1], ok ? "200" : "400", ok ? "OK" : "not a cluster key", ok ? "node" : "",
+        ""};
     for (std::size_t i = 0; i < 6; ++i)
       zmq_send(s, reply[i].data(), reply[i].size(), i + 1 < 6 ? ZMQ_SNDMORE : 0);
   }

@@ -64,10 +64,19 @@ chaos_cluster::chaos_cluster(cluster_options options) : options_(std::move(optio
   for (int i = 1; i <= options_.coordinators; ++i) start_coordinator("c" + std::to_string(i));
   for (int i = 1; i <= options_.workers; ++i) start_worker("w" + std::to_string(i));
   if (options_.start_router) {
-    std::vector<std::string> args = {"router",  "--id",   "r1", "--redis", redis_->url(),
-                                      "--http",  "127.0.0.1:0", "--front", "tcp://127.0.0.1:*",
-                                      "--admin-token-file", dir_ + "/admin.token", "--store",
-                                      store_};
+    std::vector<std::string> args = {"router",
+                                     "--id",
+                                     "r1",
+                                     "--redis",
+                                     redis_->url(),
+                                     "--http",
+                                     "127.0.0.1:0",
+                                     "--front",
+                                     "tcp://127.0.0.1:*",
+                                     "--admin-token-file",
+                                     dir_ + "/admin.token",
+                                     "--store",
+                                     store_};
     args.insert(args.end(), options_.router_args.begin(), options_.router_args.end());
     router_ = std::make_unique<mf::test::child_process>(binary, args, dir_ + "/router.log");
     REQUIRE_MESSAGE(
@@ -95,17 +104,28 @@ std::vector<std::string> chaos_cluster::admin_headers(const std::string& content
 }
 
 mf::test::child_process& chaos_cluster::start_worker(const std::string& id,
-                                                      const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"worker",         "--id",
-                                   id,               "--redis",
-                                   redis_->url(),    "--bind",
-                                   "tcp://127.0.0.1:0", "--store",
-                                   store_,           "--admin-http",
-                                   "127.0.0.1:0",    "--heartbeat-ms",
-                                   "200",            "--heartbeat-ttl-ms",
-                                   "1000",           "--train-slots",
-                                   std::to_string(options_.train_slots), "--memory-budget",
-                                   options_.memory_budget, "--threads", "2"};
+                                                     const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"worker",
+                                   "--id",
+                                   id,
+                                   "--redis",
+                                   redis_->url(),
+                                   "--bind",
+                                   "tcp://127.0.0.1:0",
+                                   "--store",
+                                   store_,
+                                   "--admin-http",
+                                   "127.0.0.1:0",
+                                   "--heartbeat-ms",
+                                   "200",
+                                   "--heartbeat-ttl-ms",
+                                   "1000",
+                                   "--train-slots",
+                                   std::to_string(options_.train_slots),
+                                   "--memory-budget",
+                                   options_.memory_budget,
+                                   "--threads",
+                                   "2"};
   args.insert(args.end(), options_.worker_args.begin(), options_.worker_args.end());
   args.insert(args.end(), extra.begin(), extra.end());
   auto& slot = workers_[id];
@@ -116,7 +136,9 @@ mf::test::child_process& chaos_cluster::start_worker(const std::string& id,
   return *slot;
 }
 
-void chaos_cluster::kill_worker(const std::string& id, int sig) { workers_.at(id)->signal(sig); }
+void chaos_cluster::kill_worker(const std::string& id, int sig) {
+  workers_.at(id)->signal(sig);
+}
 
 std::string chaos_cluster::worker_admin(const std::string& id) const {
   return ready_value(*workers_.at(id), "admin");
@@ -145,9 +167,8 @@ mf::test::child_process& chaos_cluster::start_coordinator(const std::string& id)
   auto& slot = coordinators_[id];
   slot.reset();
   slot = std::make_unique<mf::test::child_process>(binary, args, dir_ + "/" + id + ".log");
-  REQUIRE_MESSAGE(
-      mf::test::wait_until([&] { return !ready_value(*slot, "admin").empty(); }, 20s),
-      slot->log());
+  REQUIRE_MESSAGE(mf::test::wait_until([&] { return !ready_value(*slot, "admin").empty(); }, 20s),
+                  slot->log());
   return *slot;
 }
 
@@ -171,8 +192,8 @@ long chaos_cluster::upload_model(const std::string& tenant, const std::string& m
 }
 
 std::vector<std::string> chaos_cluster::placement(const std::string& tenant) {
-  const auto r = http_request("GET", base_ + "/v1/cluster/placement?tenant=" + tenant, "",
-                              admin_headers());
+  const auto r =
+      http_request("GET", base_ + "/v1/cluster/placement?tenant=" + tenant, "", admin_headers());
   std::vector<std::string> out;
   if (r.status != 200) return out;
   try {
@@ -199,14 +220,11 @@ std::string chaos_cluster::predict_url(const std::string& tenant, const std::str
 }
 
 bool chaos_cluster::wait_predict_ok(const std::string& tenant, const std::string& model,
-                                    std::chrono::milliseconds timeout,
-                                    const std::string& body) {
+                                    std::chrono::milliseconds timeout, const std::string& body) {
   http_client c;
   return mf::test::wait_until(
       [&] {
-        return c.request("POST", predict_url(tenant, model), body,
-                         admin_headers())
-                   .status == 200;
+        return c.request("POST", predict_url(tenant, model), body, admin_headers()).status == 200;
       },
       timeout, 50ms);
 }

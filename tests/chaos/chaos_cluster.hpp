@@ -47,7 +47,8 @@ class chaos_cluster {
   const std::string& base() const { return base_; }    // router http://host:port
   const std::string& front() const { return front_; }  // router front door endpoint
   const std::string& admin_token() const { return token_; }
-  std::vector<std::string> admin_headers(const std::string& content_type = "application/json") const;
+  std::vector<std::string> admin_headers(
+      const std::string& content_type = "application/json") const;
 
   // Workers are "w1".."wN" at start; more can be added. start_worker waits for its ready line.
   mf::test::child_process& start_worker(const std::string& id,

@@ -103,14 +103,16 @@ TEST_CASE("fault 4: SIGKILL the leading coordinator during 10 queued jobs") {
         http_request("GET", c.base() + "/v1/jobs/" + j, "", c.admin_headers()).body);
     if (r.value("status", "") == "succeeded") {
       ++succeeded;
-      if (r.contains("version") && r["version"].is_number()) job_versions.insert(r["version"].get<long>());
+      if (r.contains("version") && r["version"].is_number())
+        job_versions.insert(r["version"].get<long>());
     }
   }
   const auto model = nlohmann::json::parse(
       http_request("GET", c.base() + "/v1/tenants/t1/models/m", "", c.admin_headers()).body);
   std::set<long> model_versions;
   std::size_t version_count = 0;
-  for (const auto& v : model["versions"]) model_versions.insert(v["version"].get<long>()), ++version_count;
+  for (const auto& v : model["versions"])
+    model_versions.insert(v["version"].get<long>()), ++version_count;
 
   const auto j = nlohmann::json{{"fault", 4},
                                 {"jobs", jobs.size()},
@@ -215,7 +217,8 @@ TEST_CASE("fault 5: a worker cut off (frozen) is declared dead, tenants move, re
   CHECK_MESSAGE(moved, c.logs());
   CHECK(moved_ms < 3000);
   CHECK_MESSAGE(rejoined, http_request("GET", c.base() + "/v1/cluster/nodes", "", headers).body
-                              << "\n" << c.logs());
+                              << "\n"
+                              << c.logs());
   CHECK(stale == 0);
   CHECK(failed_after == 0);
   CHECK(s.failed == (s.by_status.count(504) ? s.by_status.at(504) : 0));

@@ -20,11 +20,11 @@ namespace {
 
 struct write_log {
   std::mutex mutex;
-  std::vector<std::string> tenants;        // acknowledged (201)
-  std::vector<std::string> versions;       // "model@version" acknowledged (201)
-  std::vector<std::string> jobs;           // job ids acknowledged (202)
-  std::vector<outcome> outcomes;           // every write
-  std::size_t unexpected = 0;              // neither success nor 503
+  std::vector<std::string> tenants;   // acknowledged (201)
+  std::vector<std::string> versions;  // "model@version" acknowledged (201)
+  std::vector<std::string> jobs;      // job ids acknowledged (202)
+  std::vector<outcome> outcomes;      // every write
+  std::size_t unexpected = 0;         // neither success nor 503
   std::string last_unexpected;
 };
 
@@ -36,7 +36,8 @@ TEST_CASE("fault 3: Redis SIGKILL + restart on the same AOF") {
   opt.workers = 2;
   opt.replicas = 2;
   opt.redis.appendonly = true;
-  opt.redis.appendfsync = "everysec";  // the production setting of ops/: kill -9 loses nothing acked
+  opt.redis.appendfsync =
+      "everysec";  // the production setting of ops/: kill -9 loses nothing acked
   chaos_cluster c(opt);
   c.create_tenant("t1");
   const std::string artifact = small_artifact();
@@ -86,8 +87,10 @@ TEST_CASE("fault 3: Redis SIGKILL + restart on the same AOF") {
         writes.outcomes.push_back(out);
         if (r.status == 201 && i % 3 == 0) writes.tenants.push_back(what);
         if (r.status == 201 && i % 3 == 1)
-          writes.versions.push_back(std::to_string(nlohmann::json::parse(r.body).value("version", -1)));
-        if (r.status == 202) writes.jobs.push_back(nlohmann::json::parse(r.body).value("job_id", ""));
+          writes.versions.push_back(
+              std::to_string(nlohmann::json::parse(r.body).value("version", -1)));
+        if (r.status == 202)
+          writes.jobs.push_back(nlohmann::json::parse(r.body).value("job_id", ""));
         if (r.status != 201 && r.status != 202 && r.status != 503) {
           ++writes.unexpected;
           writes.last_unexpected = std::to_string(r.status) + " " + r.body;
@@ -136,8 +139,8 @@ TEST_CASE("fault 3: Redis SIGKILL + restart on the same AOF") {
   // Nothing acknowledged is lost.
   std::size_t lost = 0;
   std::string lost_what;
-  const auto tenants = nlohmann::json::parse(
-      http_request("GET", c.base() + "/v1/tenants", "", headers).body);
+  const auto tenants =
+      nlohmann::json::parse(http_request("GET", c.base() + "/v1/tenants", "", headers).body);
   std::set<std::string> present;
   for (const auto& t : tenants["tenants"]) present.insert(t["tenant"].get<std::string>());
   for (const auto& t : writes.tenants)
@@ -171,4 +174,24 @@ TEST_CASE("fault 3: Redis SIGKILL + restart on the same AOF") {
   CHECK_MESSAGE(writes.unexpected == 0, writes.last_unexpected);
   CHECK_MESSAGE(lost == 0, lost_what);
   CHECK(s.failed == 0);
+}
+
+TEST_CASE("a whole cluster on a requirepass Redis; secrets never reach a log") {
+  cluster_options opt;
+  opt.name = "auth";
+  opt.workers = 1;
+  opt.replicas = 1;
+  opt.redis.requirepass = "chaos-redis-secret-77";
+  chaos_cluster c(opt);
+  REQUIRE(c.redis().url().find(opt.redis.requirepass) != std::string::npos);
+  const std::string key = c.create_tenant("t1");
+  c.upload_model("t1", "m", small_artifact());
+  REQUIRE(mf::test::wait_until([&] { return c.placement("t1").size() == 1; }, 15s));
+  CHECK(c.wait_predict_ok("t1", "m", 15s));
+  CHECK(http_request("GET", c.base() + "/readyz").status == 200);
+  // Neither the Redis password, the admin token nor a tenant key appears in any log.
+  const std::string logs = c.router().log() + c.worker("w1").log() + c.coordinator("c1").log();
+  CHECK(logs.find(opt.redis.requirepass) == std::string::npos);
+  CHECK(logs.find(c.admin_token()) == std::string::npos);
+  CHECK(logs.find(key) == std::string::npos);
 }

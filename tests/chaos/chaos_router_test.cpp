@@ -160,7 +160,8 @@ TEST_CASE("fault 7: 1,000 idle connections and slowloris senders do not starve o
     slow.push_back(fd);
   }
   std::thread drip([&] {
-    const std::string header = "POST /v1/tenants/t1/models/m/predict HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    const std::string header =
+        "POST /v1/tenants/t1/models/m/predict HTTP/1.1\r\nHost: x\r\nX-Slow: ";
     std::size_t i = 0;
     while (!stop) {
       for (const int fd : slow) {

@@ -66,9 +66,9 @@ TEST_CASE("fault 1: SIGKILL a worker of a tenant with replication 2 under 200 re
   c.create_tenant("t1");
   c.upload_model("t1", "m", small_artifact());
   std::vector<std::string> owners;
-  REQUIRE_MESSAGE(mf::test::wait_until(
-                      [&] { return (owners = c.placement("t1")).size() == 2; }, 15s),
-                  c.logs());
+  REQUIRE_MESSAGE(
+      mf::test::wait_until([&] { return (owners = c.placement("t1")).size() == 2; }, 15s),
+      c.logs());
   REQUIRE(c.wait_predict_ok("t1", "m", 15s));
 
   steady_load load(predict_load(c, "t1", "m"));
@@ -113,9 +113,9 @@ TEST_CASE("fault 2: SIGKILL the only owner (replication 1): 503, not hangs, unti
   c.create_tenant("t1");
   c.upload_model("t1", "m", small_artifact());
   std::vector<std::string> owners;
-  REQUIRE_MESSAGE(mf::test::wait_until(
-                      [&] { return (owners = c.placement("t1")).size() == 1; }, 15s),
-                  c.logs());
+  REQUIRE_MESSAGE(
+      mf::test::wait_until([&] { return (owners = c.placement("t1")).size() == 1; }, 15s),
+      c.logs());
   REQUIRE(c.wait_predict_ok("t1", "m", 15s));
 
   steady_load load(predict_load(c, "t1", "m"));
@@ -223,16 +223,17 @@ TEST_CASE("fault 6: twice the memory budget in models under load: evictions, no 
   const double evictions = metric(metrics, "modelfleet_worker_cache_evictions_total");
   const double loaded = metric(metrics, "modelfleet_worker_models_loaded");
   const auto s = summarize(load.outcomes(), started);
-  const auto j = nlohmann::json{{"fault", 6},
-                                {"model_bytes", model_bytes},
-                                {"budget_bytes", budget},
-                                {"models", models},
-                                {"evictions", evictions},
-                                {"models_loaded_at_end", loaded},
-                                {"peak_memory_bytes", peak_memory},
-                                {"worker_alive", c.worker("w1").running()},
-                                {"worker_peak_rss_kib", proc_status_kib(c.worker("w1").pid(), "VmHWM")},
-                                {"load", s.to_json()}};
+  const auto j =
+      nlohmann::json{{"fault", 6},
+                     {"model_bytes", model_bytes},
+                     {"budget_bytes", budget},
+                     {"models", models},
+                     {"evictions", evictions},
+                     {"models_loaded_at_end", loaded},
+                     {"peak_memory_bytes", peak_memory},
+                     {"worker_alive", c.worker("w1").running()},
+                     {"worker_peak_rss_kib", proc_status_kib(c.worker("w1").pid(), "VmHWM")},
+                     {"load", s.to_json()}};
   MESSAGE("fault 6: " << j.dump() << " -> " << write_figures("fault6_memory_pressure", j));
   CHECK(c.worker("w1").running());
   CHECK(s.failed == 0);

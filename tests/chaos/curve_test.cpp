@@ -25,7 +25,8 @@ std::string temp_dir(const std::string& name) {
 // A ROUTER echo server: answers "pong:<payload>" to every [identity][payload] it receives.
 class echo_server {
  public:
-  echo_server(zmq::context_t& ctx, const curve_keys* keys) : socket_(ctx, zmq::socket_type::router) {
+  echo_server(zmq::context_t& ctx, const curve_keys* keys)
+      : socket_(ctx, zmq::socket_type::router) {
     socket_.set(zmq::sockopt::linger, 0);
     if (keys) REQUIRE(mf::protocol::apply_curve_server(socket_, *keys).has_value());
     socket_.bind("tcp://127.0.0.1:*");
@@ -115,9 +116,12 @@ TEST_CASE("only a node holding the cluster key gets through a CURVE server socke
     echo_server server(ctx, &*keys);
 
     // With the cluster key: answered (encrypted both ways).
-    CHECK(ask(ctx, server.endpoint(), [&](zmq::socket_t& s) {
-            REQUIRE(mf::protocol::apply_curve_client(s, *keys).has_value());
-          }, 3000ms) == "pong:ping");
+    CHECK(ask(
+              ctx, server.endpoint(),
+              [&](zmq::socket_t& s) {
+                REQUIRE(mf::protocol::apply_curve_client(s, *keys).has_value());
+              },
+              3000ms) == "pong:ping");
     CHECK((*auth)->accepted() >= 1);
 
     // Plain (NULL mechanism) client: the handshake fails, nothing reaches the server.
@@ -152,5 +156,6 @@ TEST_CASE("a plain server and a CURVE client do not talk either") {
   CHECK(ask(ctx, server.endpoint(), [&](zmq::socket_t& s) {
           REQUIRE(mf::protocol::apply_curve_client(s, *keys).has_value());
         }).empty());
-  CHECK(ask(ctx, server.endpoint(), [](zmq::socket_t&) {}, 3000ms) == "pong:ping");
+  CHECK(ask(
+            ctx, server.endpoint(), [](zmq::socket_t&) {}, 3000ms) == "pong:ping");
 }

@@ -34,7 +34,9 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
 
 http_client::http_client() : curl_(curl_easy_init()) {}
 
-http_client::~http_client() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+http_client::~http_client() {
+  curl_easy_cleanup(static_cast<CURL*>(curl_));
+}
 
 http_result http_client::request(const std::string& method, const std::string& url,
                                  const std::string& body, const std::vector<std::string>& headers,
@@ -68,8 +70,8 @@ http_result http_client::request(const std::string& method, const std::string& u
   return out;
 }
 
-http_result http_request(const std::string& method, const std::string& url,
-                         const std::string& body, const std::vector<std::string>& headers,
+http_result http_request(const std::string& method, const std::string& url, const std::string& body,
+                         const std::vector<std::string>& headers,
                          std::chrono::milliseconds timeout) {
   http_client c;
   return c.request(method, url, body, headers, timeout);

@@ -34,8 +34,7 @@ class http_client {
 
 // One-shot convenience (a fresh connection).
 http_result http_request(const std::string& method, const std::string& url,
-                         const std::string& body = {},
-                         const std::vector<std::string>& headers = {},
+                         const std::string& body = {}, const std::vector<std::string>& headers = {},
                          std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
 
 }  // namespace mf::chaos

@@ -20,9 +20,9 @@ struct route {
 
 std::string snapshot(chaos_cluster& c) {
   std::string out;
-  for (const char* p : {"/v1/tenants", "/v1/tenants/b/models", "/v1/tenants/b/models/m",
-                        "/v1/tenants/b/models/m/history", "/v1/tenants/b/jobs",
-                        "/v1/cluster/placement"}) {
+  for (const char* p :
+       {"/v1/tenants", "/v1/tenants/b/models", "/v1/tenants/b/models/m",
+        "/v1/tenants/b/models/m/history", "/v1/tenants/b/jobs", "/v1/cluster/placement"}) {
     const auto r = http_request("GET", c.base() + p, "", c.admin_headers());
     out += std::string(p) + " " + std::to_string(r.status) + " " + r.body + "\n";
   }
@@ -46,8 +46,8 @@ TEST_CASE("tenant isolation matrix over every route") {
   REQUIRE(c.wait_predict_ok("b", "m", 15s));
   const std::string train =
       R"({"algorithm":"linear_regression","data":{"features":[[1,2],[2,1],[3,3]],"labels":[4,5,9]},"activate":"never"})";
-  const auto job = http_request("POST", c.base() + "/v1/tenants/b/models/m/train", train,
-                                c.admin_headers());
+  const auto job =
+      http_request("POST", c.base() + "/v1/tenants/b/models/m/train", train, c.admin_headers());
   REQUIRE(job.status == 202);
   const std::string b_job = nlohmann::json::parse(job.body).at("job_id").get<std::string>();
   const std::string b_key_id = "k";  // a key id that may or may not exist: 403 must come first
@@ -110,9 +110,8 @@ TEST_CASE("tenant isolation matrix over every route") {
     expect(r, "key A", key_a, {403});
     expect(r, "no token", "", {401});
     expect(r, "bad token", "not-a-key", {401});
-    expect(r, "B's key with a flipped char", key_b.substr(0, key_b.size() - 1) +
-                                                (key_b.back() == 'a' ? "b" : "a"),
-           {401});
+    expect(r, "B's key with a flipped char",
+           key_b.substr(0, key_b.size() - 1) + (key_b.back() == 'a' ? "b" : "a"), {401});
   }
   for (const auto& r : admin_routes) {
     expect(r, "key A", key_a, {403});

@@ -11,13 +11,14 @@ namespace mf::chaos {
 
 double now_ms() {
   static const auto base = std::chrono::steady_clock::now();
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - base)
-      .count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - base).count();
 }
 
 steady_load::steady_load(load_options options) : options_(std::move(options)) {}
 
-steady_load::~steady_load() { stop(); }
+steady_load::~steady_load() {
+  stop();
+}
 
 void steady_load::start() {
   t0_ = now_ms();
@@ -104,7 +105,8 @@ load_summary summarize(const std::vector<outcome>& outcomes, double event_ms,
   std::sort(lat.begin(), lat.end());
   auto pct = [&](double p) {
     if (lat.empty()) return 0.0;
-    return lat[std::min(lat.size() - 1, static_cast<std::size_t>(p * static_cast<double>(lat.size())))];
+    return lat[std::min(lat.size() - 1,
+                        static_cast<std::size_t>(p * static_cast<double>(lat.size())))];
   };
   s.p50_ms = pct(0.50);
   s.p99_ms = pct(0.99);
