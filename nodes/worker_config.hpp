@@ -1,4 +1,4 @@
-// worker_config: every option of `modelfleet worker` (flags, MODELFLEET_* env, --config file).
+// worker_config: every option of `modelfleet worker` (flags; env and --config via common_flags).
 // Plain value type; not thread-safe. Each option is documented once, where it is registered.
 #pragma once
 

@@ -13,7 +13,9 @@
 #include "actors/coordinator/coordinator_config.hpp"
 #include "actors/coordinator/coordinator_metrics.hpp"
 #include "actors/coordinator/coordinator_service.hpp"
+#include "nodes/common_flags.hpp"
 #include "nodes/coordinator/admin_http.hpp"
+#include "nodes/logging.hpp"
 
 namespace mf::coordinator {
 namespace {
@@ -27,7 +29,13 @@ int wait_for_stop_signal(const sigset_t& set) {
   return sig;
 }
 
-int run(const coordinator_config& config) {
+struct log_settings {
+  std::string format = "text";
+  std::string level = "info";
+};
+
+int run(const coordinator_config& config, const log_settings& log) {
+  mf::nodes::setup_logging(log.format, log.level, config.id);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -57,6 +65,9 @@ int run(const coordinator_config& config) {
     service.stop();
     return 1;
   }
+  spdlog::info("event=started admin={} replicas={} lease_ttl_ms={}", *admin_url, config.replicas,
+               config.lease_ttl_ms);
+  // The ready line is a protocol line for supervisors (ops/up): plain text on stdout always.
   std::cout << "modelfleet coordinator " << config.id << " ready admin=" << *admin_url << std::endl;
   const int sig = wait_for_stop_signal(set);
   spdlog::info("coordinator {}: signal {}, stopping", config.id, sig);
@@ -80,66 +91,52 @@ void add_coordinator_command(CLI::App& app) {
       "coordinator",
       "Run a coordinator: training jobs, versions, activation policy, placement manager. "
       "Several may run; one leads through a Redis lease.");
-  cmd->add_option("--id", config->id, "Node id (lease owner)")
-      ->envname("MODELFLEET_ID")
-      ->capture_default_str();
+  cmd->add_option("--id", config->id, "Node id (lease owner)")->capture_default_str();
   cmd->add_option("--redis", config->redis_url, "Redis URL redis://[user:pass@]host:port/db")
-      ->envname("MODELFLEET_REDIS")
       ->capture_default_str();
   cmd->add_option("--key-prefix", config->key_prefix, "Registry key prefix in Redis")
-      ->envname("MODELFLEET_KEY_PREFIX")
       ->capture_default_str();
-  cmd->add_option("--store", config->store, "Blob store: fs:/path or redis")
-      ->envname("MODELFLEET_STORE")
-      ->capture_default_str();
+  cmd->add_option("--store", config->store, "Blob store: fs:/path or redis")->capture_default_str();
   cmd->add_option("--replicas", config->replicas,
                   "Placement replication factor (workers per tenant)")
-      ->envname("MODELFLEET_REPLICAS")
       ->check(CLI::Range(1, 16))
       ->capture_default_str();
   cmd->add_option("--load-bound", config->load_bound, "Placement per-node load bound (x mean)")
-      ->envname("MODELFLEET_LOAD_BOUND")
       ->check(CLI::Range(1.0, 10.0))
       ->capture_default_str();
   cmd->add_option("--lease-ttl-ms", config->lease_ttl_ms,
                   "Leader lease TTL; a standby takes over within about this time")
-      ->envname("MODELFLEET_LEASE_TTL_MS")
       ->check(CLI::Range(300, 60000))
       ->capture_default_str();
   cmd->add_option("--renew-interval-ms", config->renew_interval_ms, "Lease renewal period")
-      ->envname("MODELFLEET_RENEW_INTERVAL_MS")
       ->check(CLI::Range(50, 30000))
       ->capture_default_str();
   cmd->add_option("--placement-interval-ms", config->placement_interval_ms,
                   "Membership poll period of the placement manager")
-      ->envname("MODELFLEET_PLACEMENT_INTERVAL_MS")
       ->check(CLI::Range(50, 60000))
       ->capture_default_str();
   cmd->add_option("--move-grace-ms", config->move_grace_ms,
                   "Longest time a moving tenant's old owners stay placed while new ones load")
-      ->envname("MODELFLEET_MOVE_GRACE_MS")
       ->check(CLI::Range(0, 600000))
       ->capture_default_str();
   cmd->add_option("--max-attempts", config->max_attempts,
                   "Training attempts of a job (worker deaths) before it fails")
-      ->envname("MODELFLEET_MAX_ATTEMPTS")
       ->check(CLI::Range(1, 20))
       ->capture_default_str();
   cmd->add_option("--retention", config->retention,
                   "Versions kept per model (the active one is always kept too)")
-      ->envname("MODELFLEET_RETENTION")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   cmd->add_option("--assign-timeout-ms", config->assign_timeout_ms,
                   "Re-queue an attempt a live worker never acknowledged within this time")
-      ->envname("MODELFLEET_ASSIGN_TIMEOUT_MS")
       ->check(CLI::Range(500, 3600000))
       ->capture_default_str();
   cmd->add_option("--admin-http", config->admin_http,
                   "host:port of /healthz and /metrics (0 = free port)")
-      ->envname("MODELFLEET_ADMIN_HTTP")
       ->capture_default_str();
-  cmd->callback([config] { std::exit(run(*config)); });
+  auto log = std::make_shared<log_settings>();
+  mf::nodes::add_log_flags(*cmd, log->format, log->level);
+  mf::nodes::finish_role_flags(*cmd, [config, log] { std::exit(run(*config, *log)); });
 }
 
 }  // namespace mf::coordinator

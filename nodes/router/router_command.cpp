@@ -9,8 +9,12 @@
 #include <iostream>
 #include <memory>
 
+#include <spdlog/spdlog.h>
+
 #include "cluster/blob_store.hpp"
 #include "cluster/redis_registry.hpp"
+#include "nodes/common_flags.hpp"
+#include "nodes/logging.hpp"
 #include "nodes/router/http_server.hpp"
 #include "nodes/router/state_watcher.hpp"
 
@@ -32,6 +36,8 @@ struct router_flags {
   std::size_t blocking_threads = 2;
   std::size_t max_inflight = 4096;
   std::int64_t default_deadline_ms = 1000;
+  std::string log_format = "text";
+  std::string log_level = "info";
 };
 
 bool split_host_port(const std::string& s, std::string& host, std::uint16_t& port) {
@@ -50,12 +56,15 @@ bool split_host_port(const std::string& s, std::string& host, std::uint16_t& por
 }
 
 int run_router(const router_flags& f) {
+  const std::string id = f.id.empty() ? "router-" + std::to_string(::getpid()) : f.id;
+  mf::nodes::setup_logging(f.log_format, f.log_level, id);
+  // The admin token is a secret: it is never logged, not even its length.
   std::string token = f.admin_token;
   if (!f.admin_token_file.empty()) {
     std::ifstream in(f.admin_token_file);
     if (!in) {
-      std::cerr << "modelfleet router: cannot read --admin-token-file " << f.admin_token_file
-                << "\n";
+      spdlog::error("event=bad_config error=\"cannot read --admin-token-file {}\"",
+                    f.admin_token_file);
       return 2;
     }
     std::getline(in, token);
@@ -64,18 +73,16 @@ int run_router(const router_flags& f) {
   std::string host;
   std::uint16_t port = 0;
   if (!split_host_port(f.http, host, port)) {
-    std::cerr << "modelfleet router: --http must be HOST:PORT, got " << f.http << "\n";
+    spdlog::error("event=bad_config error=\"--http must be HOST:PORT, got {}\"", f.http);
     return 2;
   }
   if (f.http_port >= 0) {
     if (f.http_port > 65535) {
-      std::cerr << "modelfleet router: --http-port out of range\n";
+      spdlog::error("event=bad_config error=\"--http-port out of range\"");
       return 2;
     }
     port = static_cast<std::uint16_t>(f.http_port);
   }
-  const std::string id = f.id.empty() ? "router-" + std::to_string(::getpid()) : f.id;
-
   // Block the stop signals before any thread starts so only sigwait below sees them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -89,7 +96,7 @@ int run_router(const router_flags& f) {
   fo.front_endpoint = f.front;
   auto forwarder = predict_forwarder::start(fo);
   if (!forwarder) {
-    std::cerr << "modelfleet router: " << forwarder.error().message << "\n";
+    spdlog::error("event=start_failed error=\"{}\"", forwarder.error().message);
     return 1;
   }
 
@@ -113,12 +120,12 @@ int run_router(const router_flags& f) {
   so.web_root = f.web_root;
   auto service = router_service::create(so, factory, forwarder->get());
   if (!service) {
-    std::cerr << "modelfleet router: " << service.error().message << "\n";
+    spdlog::error("event=start_failed error=\"{}\"", service.error().message);
     return 1;
   }
   auto server = http_server::start(**service, host, port, f.http_threads);
   if (!server) {
-    std::cerr << "modelfleet router: " << server.error().message << "\n";
+    spdlog::error("event=start_failed error=\"{}\"", server.error().message);
     return 1;
   }
   const std::string shown_host = host == "0.0.0.0" ? "127.0.0.1" : host;
@@ -133,10 +140,13 @@ int run_router(const router_flags& f) {
   wo.self.admin_address = (*forwarder)->front_endpoint();
   auto watcher = std::make_unique<state_watcher>(wo, **forwarder);
   if (auto r = watcher->start(); !r) {
-    std::cerr << "modelfleet router: Redis not reachable yet (" << r.error().message
-              << "); retrying in background\n";
+    spdlog::warn("event=redis_unreachable error=\"{}\" retry=background", r.error().message);
   }
 
+  spdlog::info("event=started http={} front={} auth={} max_inflight={} http_threads={}", http_url,
+               (*forwarder)->front_endpoint().empty() ? "off" : (*forwarder)->front_endpoint(),
+               token.empty() ? "off" : "on", f.max_inflight, f.http_threads);
+  // The ready line is a protocol line for supervisors (ops/up): plain text on stdout always.
   std::cout << "modelfleet router " << id << " ready http=" << http_url;
   if (!(*forwarder)->front_endpoint().empty())
     std::cout << " front=" << (*forwarder)->front_endpoint();
@@ -144,11 +154,13 @@ int run_router(const router_flags& f) {
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
+  spdlog::info("event=stopping signal={}", sig);
   std::cout << "modelfleet router " << id << " stopping (signal " << sig << ")" << std::endl;
   watcher.reset();     // stop touching the forwarder, deregister this router
   server->reset();     // stop taking requests
   service->reset();    // finish queued state work
   forwarder->reset();  // answer what is still in flight
+  spdlog::info("event=stopped");
   return 0;
 }
 
@@ -158,49 +170,35 @@ void add_router_command(CLI::App& app) {
   auto f = std::make_shared<router_flags>();
   auto* cmd = app.add_subcommand("router",
                                  "REST gateway + ZeroMQ front door: routes predictions to workers");
-  cmd->add_option("--id", f->id, "Node id of this router (default router-<pid>)")
-      ->envname("MODELFLEET_ID");
+  cmd->add_option("--id", f->id, "Node id of this router")->default_str("router-<pid>");
   cmd->add_option("--redis", f->redis, "Redis URL redis://[user:pass@]host:port/db")
-      ->envname("MODELFLEET_REDIS")
       ->capture_default_str();
   cmd->add_option("--key-prefix", f->key_prefix, "Prefix of every Redis key")
-      ->envname("MODELFLEET_KEY_PREFIX")
       ->capture_default_str();
   cmd->add_option("--http", f->http, "HTTP listen address HOST:PORT (port 0 = any free port)")
-      ->envname("MODELFLEET_HTTP")
       ->capture_default_str();
-  cmd->add_option("--http-port", f->http_port, "HTTP port; overrides the port of --http")
-      ->envname("MODELFLEET_HTTP_PORT");
+  cmd->add_option("--http-port", f->http_port,
+                  "HTTP port; overrides the port of --http (-1 = use the port of --http)");
   cmd->add_option("--front", f->front,
-                  "ZeroMQ front door endpoint to bind, e.g. tcp://0.0.0.0:5555 (empty = off)")
-      ->envname("MODELFLEET_FRONT");
+                  "ZeroMQ front door endpoint to bind, e.g. tcp://0.0.0.0:5555 (empty = off)");
   cmd->add_option("--admin-token", f->admin_token,
-                  "Admin bearer token (empty and no file = auth off)")
-      ->envname("MODELFLEET_ADMIN_TOKEN");
+                  "Admin bearer token (empty and no file = auth off)");
   cmd->add_option("--admin-token-file", f->admin_token_file,
-                  "File whose first line is the admin token")
-      ->envname("MODELFLEET_ADMIN_TOKEN_FILE");
-  cmd->add_option("--store", f->store, "Blob store: fs:/path or redis")
-      ->envname("MODELFLEET_STORE")
-      ->capture_default_str();
-  cmd->add_option("--web-root", f->web_root, "Directory served at /admin/ (empty = none)")
-      ->envname("MODELFLEET_WEB_ROOT");
-  cmd->add_option("--http-threads", f->http_threads, "HTTP I/O threads")
-      ->envname("MODELFLEET_HTTP_THREADS")
-      ->capture_default_str();
+                  "File whose first line is the admin token");
+  cmd->add_option("--store", f->store, "Blob store: fs:/path or redis")->capture_default_str();
+  cmd->add_option("--web-root", f->web_root, "Directory served at /admin/ (empty = none)");
+  cmd->add_option("--http-threads", f->http_threads, "HTTP I/O threads")->capture_default_str();
   cmd->add_option("--blocking-threads", f->blocking_threads,
                   "Threads (each with a Redis connection) for state routes")
-      ->envname("MODELFLEET_BLOCKING_THREADS")
       ->capture_default_str();
   cmd->add_option("--max-inflight", f->max_inflight,
                   "Predictions in flight before 429 + Retry-After")
-      ->envname("MODELFLEET_MAX_INFLIGHT")
       ->capture_default_str();
   cmd->add_option("--default-deadline-ms", f->default_deadline_ms,
                   "Predict deadline without X-Request-Deadline-Ms")
-      ->envname("MODELFLEET_DEFAULT_DEADLINE_MS")
       ->capture_default_str();
-  cmd->callback([f] {
+  mf::nodes::add_log_flags(*cmd, f->log_format, f->log_level);
+  mf::nodes::finish_role_flags(*cmd, [f] {
     int rc = run_router(*f);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });
