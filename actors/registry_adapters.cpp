@@ -89,13 +89,23 @@ class registry_train_backend final : public train_backend {
   mf::expected<void> put_artifact(const std::string& key, const std::string& bytes) override {
     auto parsed = parse_artifact_key(key);
     if (!parsed) return parsed.error();
-    if (!blobs_) {
-      auto b = mf::cluster::make_blob_store(ep_.blob_store, ep_.redis_url, ep_.key_prefix);
-      if (!b) return b.error();
-      blobs_ = std::move(*b);
-    }
+    if (auto ok = open_blobs(); !ok) return ok.error();
     return blobs_->put(mf::cluster::artifact_key{parsed->tenant, parsed->model, parsed->version},
                        bytes);
+  }
+
+  mf::expected<std::string> get_dataset(const std::string& tenant,
+                                        const std::string& key) override {
+    auto parsed = mf::cluster::parse_dataset_path(key);
+    if (!parsed) return parsed.error();
+    if (parsed->tenant != tenant)
+      return mf::make_error(mf::errc::invalid_input,
+                            "dataset " + key + " does not belong to tenant " + tenant);
+    if (auto ok = open_blobs(); !ok) return ok.error();
+    auto bytes = blobs_->get(*parsed, mf::cluster::max_dataset_bytes);
+    if (!bytes && bytes.error().code == mf::errc::not_found)
+      return mf::make_error(mf::errc::not_found, "training dataset " + key + " not found");
+    return bytes;
   }
 
   void record_progress(const mf::protocol::train_progress& p) override {
@@ -128,6 +138,14 @@ class registry_train_backend final : public train_backend {
   }
 
  private:
+  mf::expected<void> open_blobs() {
+    if (blobs_) return {};
+    auto b = mf::cluster::make_blob_store(ep_.blob_store, ep_.redis_url, ep_.key_prefix);
+    if (!b) return b.error();
+    blobs_ = std::move(*b);
+    return {};
+  }
+
   template <class F>
   void update(const std::string& job_id, std::uint32_t attempt, F&& change) {
     if (!registry_) {

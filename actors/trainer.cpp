@@ -58,9 +58,19 @@ mf::protocol::train_result run_job(const trainer_config& cfg, const train_job& j
   };
   try {
     mf::ml::dataset data;
-    data.n_features = a.n_features;
-    data.features = a.features;
-    data.labels = a.labels;
+    if (!a.dataset_key.empty()) {
+      // The rows are a blob the router wrote before the job existed.
+      if (!backend) return fail(mf::make_error(mf::errc::unavailable, "no blob store configured"));
+      auto bytes = backend->get_dataset(a.tenant, a.dataset_key);
+      if (!bytes) return fail(bytes.error());
+      auto parsed = mf::ml::parse_json_dataset(*bytes);
+      if (!parsed) return fail(parsed.error());
+      data = std::move(*parsed);
+    } else {
+      data.n_features = a.n_features;
+      data.features = a.features;
+      data.labels = a.labels;
+    }
     if (data.n_features == 0 || data.features.empty())
       return fail(mf::make_error(mf::errc::invalid_input, "training dataset is empty"));
     mf::ml::params params;

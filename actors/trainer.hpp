@@ -33,6 +33,12 @@ class train_backend {
   virtual ~train_backend() = default;
   // Durable write (temp + fsync + rename for fs) of the artifact at `key`.
   virtual mf::expected<void> put_artifact(const std::string& key, const std::string& bytes) = 0;
+  // The bytes of the dataset blob `key` (cluster::dataset_path form) of `tenant`'s job:
+  // invalid_input if the key is malformed or names another tenant, not_found if absent.
+  virtual mf::expected<std::string> get_dataset(const std::string& tenant, const std::string& key) {
+    (void)tenant;
+    return mf::make_error(mf::errc::unavailable, "no dataset store for " + key);
+  }
   // Best effort records in the job record, fenced by attempt (a stale attempt writes nothing).
   virtual void record_progress(const mf::protocol::train_progress& progress) = 0;
   virtual void record_result(const mf::protocol::train_result& result) = 0;

@@ -1,5 +1,5 @@
-// blob_store: where model artifacts live, keyed by (tenant, model, version). Implementations:
-// fs_blob_store (thread-safe) and redis_blob_store (not thread-safe: owns a redis_client).
+// blob_store: where model artifacts (tenant, model, version) and training datasets (tenant, job)
+// live. Implementations: fs_blob_store (thread-safe) and redis_blob_store (not thread-safe).
 #pragma once
 
 #include <compare>
@@ -25,6 +25,25 @@ struct artifact_key {
 // names, invalid_input for version <= 0.
 expected<std::string> blob_path(const artifact_key& key);
 
+// The training data of one job, written by the router before the job exists and read by the
+// worker that trains it, so rows never travel through Redis records or coordinator messages.
+struct dataset_key {
+  std::string tenant;
+  std::string job_id;  // follows the name rule (job ids are "j<number>")
+  friend bool operator==(const dataset_key&, const dataset_key&) = default;
+  friend auto operator<=>(const dataset_key&, const dataset_key&) = default;
+};
+
+// Largest dataset blob accepted (router: 413 above; worker: refuses to read more).
+inline constexpr std::size_t max_dataset_bytes = std::size_t{64} << 20;
+
+// The one place a dataset key becomes a path: "<tenant>/_datasets/<job_id>.json". The folder
+// cannot clash with a model (model names start with a letter or digit). invalid_name for bad
+// names.
+expected<std::string> dataset_path(const dataset_key& key);
+// dataset_path's output back into its key; invalid_input for anything else.
+expected<dataset_key> parse_dataset_path(std::string_view path);
+
 class blob_store {
  public:
   virtual ~blob_store() = default;
@@ -37,6 +56,11 @@ class blob_store {
   virtual expected<void> remove(const artifact_key& key) = 0;
   // Every blob of the tenant (model empty) or of one model.
   virtual expected<void> remove_prefix(std::string_view tenant, std::string_view model = {}) = 0;
+
+  // Datasets: same durability and limits as artifacts; remove_prefix(tenant) removes them too.
+  virtual expected<void> put(const dataset_key& key, std::string_view bytes) = 0;
+  virtual expected<std::string> get(const dataset_key& key, std::size_t max_bytes) = 0;
+  virtual expected<void> remove(const dataset_key& key) = 0;
 };
 
 // "fs:/abs/or/rel/dir" -> fs_blob_store; "redis" or "redis://..." -> redis_blob_store on

@@ -68,15 +68,30 @@ struct located {
   std::string file;
 };
 
-expected<located> locate(const std::string& root, const artifact_key& key, bool create) {
+// root/<tenant>/<folder>/<file>: folder is a model or "_datasets". Names are validated by
+// the callers (blob_path / dataset_path) before a location is built.
+struct location {
+  std::string tenant, folder, file;
+};
+
+expected<location> where(const artifact_key& key) {
   if (auto p = blob_path(key); !p) return std::move(p).error();
+  return location{key.tenant, key.model, std::to_string(key.version) + ".mfm"};
+}
+
+expected<location> where(const dataset_key& key) {
+  if (auto p = dataset_path(key); !p) return std::move(p).error();
+  return location{key.tenant, "_datasets", key.job_id + ".json"};
+}
+
+expected<located> locate(const std::string& root, const location& at, bool create) {
   fd_guard root_fd(::open(root.c_str(), dir_flags & ~O_NOFOLLOW));  // root: operator-chosen
   if (!root_fd) return sys_error("open blob root " + root, errno);
-  auto t = open_dir(root_fd.get(), key.tenant, create);
+  auto t = open_dir(root_fd.get(), at.tenant, create);
   if (!t) return std::move(t).error();
-  auto m = open_dir(t->get(), key.model, create);
+  auto m = open_dir(t->get(), at.folder, create);
   if (!m) return std::move(m).error();
-  return located{std::move(*m), std::to_string(key.version) + ".mfm"};
+  return located{std::move(*m), at.file};
 }
 
 bool write_all(int fd, std::string_view bytes) {
@@ -145,8 +160,10 @@ expected<std::unique_ptr<fs_blob_store>> fs_blob_store::open(std::string root) {
   return std::unique_ptr<fs_blob_store>(new fs_blob_store(std::move(root)));
 }
 
-expected<void> fs_blob_store::put(const artifact_key& key, std::string_view bytes) {
-  auto loc = locate(root_, key, true);
+namespace {
+
+expected<void> put_at(const std::string& root_, const location& at, std::string_view bytes) {
+  auto loc = locate(root_, at, true);
   if (!loc) return std::move(loc).error();
   // A unique temp name: concurrent writers of one key never share a file.
   std::string tmp = "." + loc->file + ".tmp." + generate_key_id();
@@ -169,8 +186,8 @@ expected<void> fs_blob_store::put(const artifact_key& key, std::string_view byte
   return {};
 }
 
-expected<std::string> fs_blob_store::get(const artifact_key& key, std::size_t max_bytes) {
-  auto loc = locate(root_, key, false);
+expected<std::string> get_at(const std::string& root_, const location& at, std::size_t max_bytes) {
+  auto loc = locate(root_, at, false);
   if (!loc) return std::move(loc).error();
   fd_guard f(::openat(loc->dir.get(), loc->file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!f) {
@@ -199,8 +216,8 @@ expected<std::string> fs_blob_store::get(const artifact_key& key, std::size_t ma
   return out;
 }
 
-expected<bool> fs_blob_store::exists(const artifact_key& key) {
-  auto loc = locate(root_, key, false);
+expected<bool> exists_at(const std::string& root_, const location& at) {
+  auto loc = locate(root_, at, false);
   if (!loc) {
     if (loc.error().code == errc::not_found) return false;
     return std::move(loc).error();
@@ -213,8 +230,8 @@ expected<bool> fs_blob_store::exists(const artifact_key& key) {
   return S_ISREG(st.st_mode);
 }
 
-expected<void> fs_blob_store::remove(const artifact_key& key) {
-  auto loc = locate(root_, key, false);
+expected<void> remove_at(const std::string& root_, const location& at) {
+  auto loc = locate(root_, at, false);
   if (!loc) {
     if (loc.error().code == errc::not_found) return {};
     return std::move(loc).error();
@@ -224,6 +241,50 @@ expected<void> fs_blob_store::remove(const artifact_key& key) {
   }
   ::fsync(loc->dir.get());
   return {};
+}
+
+}  // namespace
+
+expected<void> fs_blob_store::put(const artifact_key& key, std::string_view bytes) {
+  auto at = where(key);
+  if (!at) return std::move(at).error();
+  return put_at(root_, *at, bytes);
+}
+
+expected<std::string> fs_blob_store::get(const artifact_key& key, std::size_t max_bytes) {
+  auto at = where(key);
+  if (!at) return std::move(at).error();
+  return get_at(root_, *at, max_bytes);
+}
+
+expected<bool> fs_blob_store::exists(const artifact_key& key) {
+  auto at = where(key);
+  if (!at) return std::move(at).error();
+  return exists_at(root_, *at);
+}
+
+expected<void> fs_blob_store::remove(const artifact_key& key) {
+  auto at = where(key);
+  if (!at) return std::move(at).error();
+  return remove_at(root_, *at);
+}
+
+expected<void> fs_blob_store::put(const dataset_key& key, std::string_view bytes) {
+  auto at = where(key);
+  if (!at) return std::move(at).error();
+  return put_at(root_, *at, bytes);
+}
+
+expected<std::string> fs_blob_store::get(const dataset_key& key, std::size_t max_bytes) {
+  auto at = where(key);
+  if (!at) return std::move(at).error();
+  return get_at(root_, *at, max_bytes);
+}
+
+expected<void> fs_blob_store::remove(const dataset_key& key) {
+  auto at = where(key);
+  if (!at) return std::move(at).error();
+  return remove_at(root_, *at);
 }
 
 expected<void> fs_blob_store::remove_prefix(std::string_view tenant, std::string_view model) {

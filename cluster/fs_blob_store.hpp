@@ -1,4 +1,4 @@
-// fs_blob_store: artifacts as files root/<tenant>/<model>/<version>.mfm (root may be NFS).
+// fs_blob_store: files root/<tenant>/<model>/<version>.mfm and root/<tenant>/_datasets/<job>.json.
 // Thread-safe: no mutable state; concurrent puts of one key are last-rename-wins, never torn.
 #pragma once
 
@@ -19,6 +19,9 @@ class fs_blob_store final : public blob_store {
   expected<bool> exists(const artifact_key& key) override;
   expected<void> remove(const artifact_key& key) override;
   expected<void> remove_prefix(std::string_view tenant, std::string_view model = {}) override;
+  expected<void> put(const dataset_key& key, std::string_view bytes) override;
+  expected<std::string> get(const dataset_key& key, std::size_t max_bytes) override;
+  expected<void> remove(const dataset_key& key) override;
 
   const std::string& root() const noexcept { return root_; }
 

@@ -343,13 +343,27 @@ expected<void> memory_registry::delete_model(std::string_view tenant, std::strin
 
 // ---- jobs ----------------------------------------------------------------------------------
 
+expected<std::string> memory_registry::reserve_job_id() {
+  std::lock_guard lock(mutex_);
+  return "j" + std::to_string(++job_seq_);
+}
+
 expected<job_record> memory_registry::create_job(job_record job) {
   MF_CHECK_NAME("tenant", job.tenant);
   MF_CHECK_NAME("model", job.model);
   std::lock_guard lock(mutex_);
   if (!tenants_.count(job.tenant)) return not_found("tenant '" + job.tenant + "' not found");
-  auto seq = ++job_seq_;
-  job.id = "j" + std::to_string(seq);
+  std::int64_t seq = 0;
+  if (job.id.empty()) {
+    seq = ++job_seq_;
+    job.id = "j" + std::to_string(seq);
+  } else {
+    const auto reserved = job_sequence(job.id);
+    if (!reserved || *reserved > job_seq_)
+      return make_error(errc::invalid_input, "job id '" + job.id + "' was not reserved");
+    if (jobs_.count(job.id)) return make_error(errc::conflict, "job " + job.id + " exists");
+    seq = *reserved;
+  }
   job.status = job_status::queued;
   job.created_at = now_unix_ms();
   jobs_[job.id] = job;

@@ -1,5 +1,6 @@
 #include "cluster/records.hpp"
 
+#include <charconv>
 #include <chrono>
 
 namespace mf::cluster {
@@ -8,6 +9,16 @@ std::int64_t now_unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+std::optional<std::int64_t> job_sequence(std::string_view job_id) noexcept {
+  if (job_id.size() < 2 || job_id.size() > 19 || job_id.front() != 'j') return std::nullopt;
+  std::int64_t n = 0;
+  const auto* first = job_id.data() + 1;
+  const auto* last = job_id.data() + job_id.size();
+  auto [ptr, ec] = std::from_chars(first, last, n);
+  if (ec != std::errc() || ptr != last || n <= 0 || *first == '0') return std::nullopt;
+  return n;
 }
 
 std::string_view to_string(job_status s) noexcept {

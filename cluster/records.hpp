@@ -81,6 +81,9 @@ inline bool is_finished(job_status s) noexcept {
   return s == job_status::succeeded || s == job_status::failed || s == job_status::cancelled;
 }
 
+// The number of a job id "j<number>" (number > 0); nullopt for anything else.
+std::optional<std::int64_t> job_sequence(std::string_view job_id) noexcept;
+
 struct job_record {
   std::string id;  // assigned by create_job
   std::string tenant;

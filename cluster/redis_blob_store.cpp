@@ -88,17 +88,19 @@ expected<std::string> redis_blob_store::blob_key(const artifact_key& key) const 
   return prefix_ + "blob:" + key.tenant + ":" + key.model + ":" + std::to_string(key.version);
 }
 
-expected<void> redis_blob_store::put(const artifact_key& key, std::string_view bytes) {
-  auto k = blob_key(key);
-  if (!k) return std::move(k).error();
-  return checked(
-      client_.eval(put_s(), {}, {*k, prefix_ + "blobs:" + key.tenant, std::string(bytes)}));
+expected<std::string> redis_blob_store::blob_key(const dataset_key& key) const {
+  if (auto p = dataset_path(key); !p) return std::move(p).error();
+  return prefix_ + "blob:" + key.tenant + ":_datasets:" + key.job_id;
 }
 
-expected<std::string> redis_blob_store::get(const artifact_key& key, std::size_t max_bytes) {
-  auto k = blob_key(key);
-  if (!k) return std::move(k).error();
-  auto r = client_.eval(get_s(), {}, {*k, std::to_string(max_bytes)});
+expected<void> redis_blob_store::put_at(const std::string& key, std::string_view tenant,
+                                        std::string_view bytes) {
+  return checked(client_.eval(put_s(), {},
+                              {key, prefix_ + "blobs:" + std::string(tenant), std::string(bytes)}));
+}
+
+expected<std::string> redis_blob_store::get_at(const std::string& key, std::size_t max_bytes) {
+  auto r = client_.eval(get_s(), {}, {key, std::to_string(max_bytes)});
   if (!r) return std::move(r).error();
   if (r->is_nil()) return make_error(errc::not_found, "blob not found");
   if (r->is_error()) {
@@ -109,6 +111,40 @@ expected<std::string> redis_blob_store::get(const artifact_key& key, std::size_t
     return make_error(errc::internal, "redis blob store: " + r->str());
   }
   return r->str();
+}
+
+expected<void> redis_blob_store::remove_at(const std::string& key, std::string_view tenant) {
+  return checked(client_.eval(remove_s(), {}, {key, prefix_ + "blobs:" + std::string(tenant)}));
+}
+
+expected<void> redis_blob_store::put(const artifact_key& key, std::string_view bytes) {
+  auto k = blob_key(key);
+  if (!k) return std::move(k).error();
+  return put_at(*k, key.tenant, bytes);
+}
+
+expected<std::string> redis_blob_store::get(const artifact_key& key, std::size_t max_bytes) {
+  auto k = blob_key(key);
+  if (!k) return std::move(k).error();
+  return get_at(*k, max_bytes);
+}
+
+expected<void> redis_blob_store::put(const dataset_key& key, std::string_view bytes) {
+  auto k = blob_key(key);
+  if (!k) return std::move(k).error();
+  return put_at(*k, key.tenant, bytes);
+}
+
+expected<std::string> redis_blob_store::get(const dataset_key& key, std::size_t max_bytes) {
+  auto k = blob_key(key);
+  if (!k) return std::move(k).error();
+  return get_at(*k, max_bytes);
+}
+
+expected<void> redis_blob_store::remove(const dataset_key& key) {
+  auto k = blob_key(key);
+  if (!k) return std::move(k).error();
+  return remove_at(*k, key.tenant);
 }
 
 expected<bool> redis_blob_store::exists(const artifact_key& key) {
@@ -122,7 +158,7 @@ expected<bool> redis_blob_store::exists(const artifact_key& key) {
 expected<void> redis_blob_store::remove(const artifact_key& key) {
   auto k = blob_key(key);
   if (!k) return std::move(k).error();
-  return checked(client_.eval(remove_s(), {}, {*k, prefix_ + "blobs:" + key.tenant}));
+  return remove_at(*k, key.tenant);
 }
 
 expected<void> redis_blob_store::remove_prefix(std::string_view tenant, std::string_view model) {

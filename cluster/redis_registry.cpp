@@ -364,16 +364,25 @@ expected<void> redis_registry::delete_model(std::string_view tenant, std::string
 
 // ---- jobs ----------------------------------------------------------------------------------
 
+expected<std::string> redis_registry::reserve_job_id() {
+  MF_TRY(seq, cmd({"INCR", key("job_seq")}));
+  return "j" + std::to_string(seq->as_integer());
+}
+
 expected<job_record> redis_registry::create_job(job_record job) {
   MF_CHECK_NAME("tenant", job.tenant);
   MF_CHECK_NAME("model", job.model);
   // The id comes first (a failed create only leaves a gap in job ids, never a half job).
-  MF_TRY(seq, cmd({"INCR", key("job_seq")}));
-  job.id = "j" + std::to_string(seq->as_integer());
+  if (job.id.empty()) {
+    MF_TRY(id, reserve_job_id());
+    job.id = std::move(*id);
+  }
+  const auto seq = job_sequence(job.id);
+  if (!seq) return make_error(errc::invalid_input, "job id '" + job.id + "' was not reserved");
   job.status = job_status::queued;
   job.created_at = now_unix_ms();
   MF_TRY(r, run(script(scripts::create_job),
-                {job.tenant, job.id, std::to_string(seq->as_integer()), to_json(job)}));
+                {job.tenant, job.id, std::to_string(*seq), to_json(job)}));
   return job;
 }
 

@@ -50,6 +50,7 @@ class redis_registry final : public registry {
                                 std::int64_t version, bool force, std::string_view by) override;
   expected<void> delete_model(std::string_view tenant, std::string_view model) override;
 
+  expected<std::string> reserve_job_id() override;
   expected<job_record> create_job(job_record job) override;
   expected<job_record> get_job(std::string_view job_id) override;
   expected<void> update_job(const job_record& job) override;

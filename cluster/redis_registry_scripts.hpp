@@ -178,6 +178,10 @@ inline constexpr const char* create_job = R"lua(
 local P, t, id, seq = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 if redis.call('SISMEMBER', P..'tenants', t) == 0 then
   return redis.error_reply('NOTFOUND tenant '..t..' not found') end
+if tonumber(seq) > tonumber(redis.call('GET', P..'job_seq') or '0') then
+  return redis.error_reply('INVALID job id '..id..' was not reserved') end
+if redis.call('EXISTS', P..'job:'..id) == 1 then
+  return redis.error_reply('CONFLICT job '..id..' exists') end
 redis.call('SET', P..'job:'..id, ARGV[5])
 redis.call('ZADD', P..'tenant:'..t..':jobs', seq, id)
 redis.call('ZADD', P..'jobs:unfinished', seq, id)

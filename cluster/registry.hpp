@@ -85,7 +85,12 @@ class registry {
   virtual expected<void> delete_model(std::string_view tenant, std::string_view model) = 0;
 
   // ---- jobs -------------------------------------------------------------------------------
-  // Persists the job (status queued, id and created_at assigned) and enqueues it in one step.
+  // A fresh job id ("j<number>") for a job created later with create_job, so that data keyed
+  // by the id (its dataset blob) can be durable before the job record exists.
+  virtual expected<std::string> reserve_job_id() = 0;
+  // Persists the job (status queued, created_at assigned) and enqueues it in one step. The id
+  // is job.id when set (it must come from reserve_job_id: invalid_input otherwise, conflict if
+  // such a job exists), else a new one.
   virtual expected<job_record> create_job(job_record job) = 0;
   virtual expected<job_record> get_job(std::string_view job_id) = 0;
   // Replaces the stored record (not_found if absent). Does not touch the queue.

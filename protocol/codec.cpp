@@ -156,6 +156,7 @@ struct body_writer {
     out.setSeed(a.seed);
     out.setAttempt(a.attempt);
     out.setArtifactKey(text(a.artifact_key));
+    out.setDatasetKey(text(a.dataset_key));
   }
   void operator()(const train_progress& p) {
     auto out = env.getBody().initTrainProgress();
@@ -331,15 +332,23 @@ mf::expected<body> get_train_assign(wire::TrainAssign::Reader in) {
   out.n_features = data.getNFeatures();
   out.features = get_doubles(data.getFeatures());
   out.labels = get_doubles(data.getLabels());
-  // Training sets are bounded by the frame cap, not by a row count.
-  auto rows = check_matrix(out.n_features, out.features.size(), out.features.size(), "trainAssign");
-  if (!rows) return std::move(rows).error();
-  if (!out.labels.empty() && out.labels.size() != *rows) {
-    return invalid("trainAssign: " + std::to_string(out.labels.size()) + " labels for " +
-                   std::to_string(*rows) + " rows");
-  }
-  if (!all_finite(out.features) || !all_finite(out.labels)) {
-    return invalid("trainAssign: dataset contains NaN or Inf");
+  out.dataset_key = str(in.getDatasetKey());
+  if (!out.dataset_key.empty()) {
+    // The rows live in the blob store: an inline dataset as well would be ambiguous.
+    if (out.n_features != 0 || !out.features.empty() || !out.labels.empty())
+      return invalid("trainAssign: both datasetKey and an inline dataset");
+  } else {
+    // Training sets are bounded by the frame cap, not by a row count.
+    auto rows =
+        check_matrix(out.n_features, out.features.size(), out.features.size(), "trainAssign");
+    if (!rows) return std::move(rows).error();
+    if (!out.labels.empty() && out.labels.size() != *rows) {
+      return invalid("trainAssign: " + std::to_string(out.labels.size()) + " labels for " +
+                     std::to_string(*rows) + " rows");
+    }
+    if (!all_finite(out.features) || !all_finite(out.labels)) {
+      return invalid("trainAssign: dataset contains NaN or Inf");
+    }
   }
   out.validation_split = in.getValidationSplit();
   if (!(out.validation_split >= 0.0 && out.validation_split < 1.0)) {

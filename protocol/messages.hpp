@@ -77,6 +77,9 @@ struct train_assign {
   std::uint64_t seed = 0;
   std::uint32_t attempt = 0;
   std::string artifact_key;
+  // Set: the worker reads the rows from this blob (cluster::dataset_path form) and
+  // n_features/features/labels are empty. Empty: the rows travel inline (older coordinators).
+  std::string dataset_key;
 
   friend bool operator==(const train_assign&, const train_assign&) = default;
 };

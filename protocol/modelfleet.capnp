@@ -66,6 +66,7 @@ struct TrainAssign {
   seed @7 :UInt64;
   attempt @8 :UInt32;
   artifactKey @9 :Text;         # where the worker writes the artifact in the blob store
+  datasetKey @10 :Text;         # if set: the rows are this blob ("<tenant>/_datasets/<job>.json"), dataset is empty
 }
 
 struct TrainProgress {

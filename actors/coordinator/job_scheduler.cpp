@@ -32,45 +32,63 @@ std::map<std::string, double> to_map(const std::vector<protocol::metric>& metric
 
 }  // namespace
 
+namespace {
+
+// The inline rows {"features":[[..]],"labels":[..]} of an older request form.
+mf::expected<void> parse_inline_rows(const nlohmann::json& data, train_request& out) {
+  if (!data.is_object() || !data.contains("features"))
+    return mf::make_error(errc::invalid_input, "training request has no data.features");
+  const auto& features = data.at("features");
+  if (!features.is_array() || features.empty())
+    return mf::make_error(errc::invalid_input, "data.features must be a non-empty array");
+  for (std::size_t r = 0; r < features.size(); ++r) {
+    const auto& row = features[r];
+    if (!row.is_array() || row.empty())
+      return mf::make_error(errc::invalid_input,
+                            "features[" + std::to_string(r) + "] is not a non-empty array");
+    if (r == 0) out.n_features = static_cast<std::uint32_t>(row.size());
+    if (row.size() != out.n_features)
+      return mf::make_error(errc::invalid_input, "features[" + std::to_string(r) + "] has " +
+                                                     std::to_string(row.size()) +
+                                                     " values, expected " +
+                                                     std::to_string(out.n_features));
+    for (const auto& v : row) {
+      if (!v.is_number())
+        return mf::make_error(errc::invalid_input,
+                              "features[" + std::to_string(r) + "] holds a non-number");
+      out.features.push_back(v.get<double>());
+    }
+  }
+  if (data.contains("labels") && !data.at("labels").is_null()) {
+    const auto& labels = data.at("labels");
+    if (!labels.is_array())
+      return mf::make_error(errc::invalid_input, "data.labels must be an array");
+    for (const auto& v : labels) {
+      if (!v.is_number())
+        return mf::make_error(errc::invalid_input, "data.labels holds a non-number");
+      out.labels.push_back(v.get<double>());
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 mf::expected<train_request> parse_train_request(std::string_view bytes) {
   try {
     const auto doc = nlohmann::json::parse(bytes.begin(), bytes.end());
     if (!doc.is_object())
       return mf::make_error(errc::invalid_input, "training request is not a JSON object");
     train_request out;
-    const nlohmann::json& data = doc.contains("data") ? doc.at("data") : doc;
-    if (!data.is_object() || !data.contains("features"))
-      return mf::make_error(errc::invalid_input, "training request has no data.features");
-    const auto& features = data.at("features");
-    if (!features.is_array() || features.empty())
-      return mf::make_error(errc::invalid_input, "data.features must be a non-empty array");
-    for (std::size_t r = 0; r < features.size(); ++r) {
-      const auto& row = features[r];
-      if (!row.is_array() || row.empty())
-        return mf::make_error(errc::invalid_input,
-                              "features[" + std::to_string(r) + "] is not a non-empty array");
-      if (r == 0) out.n_features = static_cast<std::uint32_t>(row.size());
-      if (row.size() != out.n_features)
-        return mf::make_error(errc::invalid_input, "features[" + std::to_string(r) + "] has " +
-                                                       std::to_string(row.size()) +
-                                                       " values, expected " +
-                                                       std::to_string(out.n_features));
-      for (const auto& v : row) {
-        if (!v.is_number())
-          return mf::make_error(errc::invalid_input,
-                                "features[" + std::to_string(r) + "] holds a non-number");
-        out.features.push_back(v.get<double>());
-      }
-    }
-    if (data.contains("labels") && !data.at("labels").is_null()) {
-      const auto& labels = data.at("labels");
-      if (!labels.is_array())
-        return mf::make_error(errc::invalid_input, "data.labels must be an array");
-      for (const auto& v : labels) {
-        if (!v.is_number())
-          return mf::make_error(errc::invalid_input, "data.labels holds a non-number");
-        out.labels.push_back(v.get<double>());
-      }
+    if (auto key = doc.find("dataset_key"); key != doc.end() && !doc.contains("data")) {
+      if (!key->is_string())
+        return mf::make_error(errc::invalid_input, "dataset_key must be a string");
+      auto parsed = cluster::parse_dataset_path(key->get<std::string>());
+      if (!parsed) return parsed.error();
+      out.dataset_key = key->get<std::string>();
+    } else if (auto rows = parse_inline_rows(doc.contains("data") ? doc.at("data") : doc, out);
+               !rows) {
+      return rows.error();
     }
     if (doc.contains("params") && doc.at("params").is_object()) {
       for (const auto& [name, value] : doc.at("params").items()) {
@@ -451,6 +469,15 @@ job_scheduler::assign_outcome job_scheduler::assign_one(const cluster::job_recor
     finish(job.id, cluster::job_status::failed, request.error().message);
     return assign_outcome::job_done;
   }
+  if (!request->dataset_key.empty()) {
+    // The rows stay in the blob store; a key naming another tenant's data is refused.
+    auto data = cluster::parse_dataset_path(request->dataset_key);
+    if (!data || data->tenant != job.tenant) {
+      finish(job.id, cluster::job_status::failed,
+             "dataset " + request->dataset_key + " does not belong to tenant " + job.tenant);
+      return assign_outcome::job_done;
+    }
+  }
   std::int64_t version = job.version.value_or(0);
   if (version <= 0) {
     auto reserved = registry_.reserve_version_id(job.tenant, job.model);
@@ -475,6 +502,7 @@ job_scheduler::assign_outcome job_scheduler::assign_one(const cluster::job_recor
   assign.tenant = job.tenant;
   assign.model = job.model;
   assign.algorithm = job.algorithm;
+  assign.dataset_key = request->dataset_key;
   assign.params = std::move(request->params);
   assign.n_features = request->n_features;
   assign.features = std::move(request->features);

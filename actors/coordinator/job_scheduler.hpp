@@ -30,10 +30,13 @@ struct train_request {
   std::vector<double> labels;
   double validation_split = 0.2;
   std::uint64_t seed = 42;
+  // Set: the rows are this dataset blob (the worker reads it) and features/labels are empty.
+  std::string dataset_key;
 };
 
-// Accepts the router's stored request: the API body {"algorithm", "params", "data":
-// {"features","labels"}, "validation_split", ...} or a bare {"features","labels"} dataset.
+// Accepts the router's stored request: {"algorithm", "params", "validation_split", ...,
+// "dataset_key": "<tenant>/_datasets/<job>.json"}, or the older inline forms (the API body
+// with "data": {"features","labels"}, or a bare {"features","labels"} dataset).
 mf::expected<train_request> parse_train_request(std::string_view bytes);
 
 // The activation decision of a finished job: `always`, `never`, or `if_better` (the new

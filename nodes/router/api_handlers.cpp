@@ -304,7 +304,8 @@ mf::expected<void> validate_train(const train_request& t) {
   return {};
 }
 
-std::string train_payload(const train_request& t) {
+// The rows as the dataset blob: {"features":[[..]],"labels":[..]} (ml::parse_json_dataset).
+std::string dataset_json(const train_request& t) {
   json features = json::array();
   for (std::size_t r = 0; r < t.data.rows(); ++r) {
     json row = json::array();
@@ -312,15 +313,20 @@ std::string train_payload(const train_request& t) {
       row.push_back(t.data.features[r * t.data.n_features + c]);
     features.push_back(std::move(row));
   }
-  json params = json::object();
-  for (const auto& [k, v] : t.params) params[k] = v;
   json data{{"features", std::move(features)}};
   if (!t.data.labels.empty()) data["labels"] = t.data.labels;
+  return data.dump();
+}
+
+// The job's request_ref: everything but the rows, which it names by their blob key.
+std::string train_request_ref(const train_request& t, const std::string& dataset_key) {
+  json params = json::object();
+  for (const auto& [k, v] : t.params) params[k] = v;
   return json{{"algorithm", t.algorithm},
               {"params", params},
               {"validation_split", t.validation_split},
               {"activate", t.activate},
-              {"data", std::move(data)}}
+              {"dataset_key", dataset_key}}
       .dump();
 }
 
@@ -334,6 +340,12 @@ api_response train(handler_context& ctx, const route_match& m, const api_request
                 errc::unsupported_media_type, "Content-Type must be application/json or text/csv"));
   if (!t) return error_response(t.error());
   if (auto v = validate_train(*t); !v) return error_response(v.error());
+  const std::string rows = dataset_json(*t);
+  if (rows.size() > mf::cluster::max_dataset_bytes) {
+    return fail(errc::payload_too_large, "training data is " + std::to_string(rows.size()) +
+                                             " bytes as JSON, above " +
+                                             std::to_string(mf::cluster::max_dataset_bytes));
+  }
   auto tenant = ctx.registry->get_tenant(m.tenant);
   if (!tenant) {
     if (tenant.error().code != errc::not_found || !who.admin) return error_response(tenant.error());
@@ -341,16 +353,26 @@ api_response train(handler_context& ctx, const route_match& m, const api_request
     auto created = ctx.registry->create_tenant(m.tenant, {});
     if (!created && created.error().code != errc::conflict) return error_response(created.error());
   }
-  // The request travels inline in the job record (request_ref starting with '{'): the blob
-  // store is keyed by (tenant, model, version) only, and the coordinator reads both forms.
+  // The rows go to the blob store, durable BEFORE the job record exists (a job never names a
+  // missing dataset); Redis keeps only the small request. 202 only after both are durable.
+  auto id = ctx.registry->reserve_job_id();
+  if (!id) return error_response(id.error());
+  const mf::cluster::dataset_key data_key{m.tenant, *id};
+  auto data_path = mf::cluster::dataset_path(data_key);
+  if (!data_path) return error_response(data_path.error());
+  if (auto put = ctx.blobs->put(data_key, rows); !put) return error_response(put.error());
   mf::cluster::job_record job;
+  job.id = *id;
   job.tenant = m.tenant;
   job.model = m.model;
   job.algorithm = t->algorithm;
   job.activate = t->activate;
-  job.request_ref = train_payload(*t);
+  job.request_ref = train_request_ref(*t, *data_path);
   auto created = ctx.registry->create_job(std::move(job));
-  if (!created) return error_response(created.error());
+  if (!created) {
+    (void)ctx.blobs->remove(data_key);  // no partial state: nothing refers to it
+    return error_response(created.error());
+  }
   return ok_json(202, json{{"job_id", created->id}, {"status", "queued"}});
 }
 
@@ -470,6 +492,12 @@ api_response model_delete(handler_context& ctx, const route_match& m) {
   if (auto r = ctx.registry->delete_model(m.tenant, m.model); !r) return error_response(r.error());
   for (const auto& v : *versions)
     (void)ctx.blobs->remove(artifact_key(m.tenant, m.model, v.version));
+  // The training data of the model's jobs goes too (the job records stay for the history; a
+  // job still running then fails with "dataset not found", as the model is gone anyway).
+  if (auto jobs = ctx.registry->list_jobs(m.tenant, std::nullopt, 100000); jobs) {
+    for (const auto& j : *jobs)
+      if (j.model == m.model) (void)ctx.blobs->remove(mf::cluster::dataset_key{m.tenant, j.id});
+  }
   return empty_response(204);
 }
 

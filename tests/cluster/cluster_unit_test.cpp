@@ -56,6 +56,7 @@ TEST_CASE_TEMPLATE_INVOKE(registry_versions, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(registry_jobs, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(registry_cluster, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(blob_store_suite, fs_fixture);
+TEST_CASE_TEMPLATE_INVOKE(blob_store_dataset_suite, fs_fixture);
 
 using namespace mf::cluster;
 

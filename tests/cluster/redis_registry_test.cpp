@@ -49,6 +49,7 @@ TEST_CASE_TEMPLATE_INVOKE(registry_versions, redis_fixture);
 TEST_CASE_TEMPLATE_INVOKE(registry_jobs, redis_fixture);
 TEST_CASE_TEMPLATE_INVOKE(registry_cluster, redis_fixture);
 TEST_CASE_TEMPLATE_INVOKE(blob_store_suite, redis_blob_fixture);
+TEST_CASE_TEMPLATE_INVOKE(blob_store_dataset_suite, redis_blob_fixture);
 
 TEST_CASE("concurrent publishes from two threads get distinct, gap-free ids") {
   const std::string prefix = fresh_prefix();

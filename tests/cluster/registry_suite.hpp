@@ -240,6 +240,27 @@ TEST_CASE_TEMPLATE_DEFINE("registry: jobs and the fair queue", F, registry_jobs)
   ghost.tenant = "ghost";
   ghost.model = "m";
   CHECK(reg.create_job(ghost).error().code == mf::errc::not_found);
+  // A reserved id is used as given (data keyed by it can be written first); an id that was
+  // never reserved, or one already used, is refused.
+  {
+    auto reserved = reg.reserve_job_id();
+    REQUIRE(reserved);
+    CHECK(job_sequence(*reserved).has_value());
+    job_record early;
+    early.id = *reserved;
+    early.tenant = "b";
+    early.model = "m2";
+    auto made = reg.create_job(early);
+    REQUIRE(made);
+    CHECK(made->id == *reserved);
+    CHECK(reg.get_job(*reserved)->model == "m2");
+    CHECK(reg.create_job(early).error().code == mf::errc::conflict);
+    early.id = "j" + std::to_string(*job_sequence(*reserved) + 1000);
+    CHECK(reg.create_job(early).error().code == mf::errc::invalid_input);
+    early.id = "bogus";
+    CHECK(reg.create_job(early).error().code == mf::errc::invalid_input);
+    REQUIRE(reg.cancel_job(*reserved));  // keep the queue order below as it was
+  }
 
   // a has 5 queued, b has 1: b's job comes second, not sixth.
   std::vector<std::string> order;

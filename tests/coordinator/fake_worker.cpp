@@ -7,6 +7,7 @@
 
 #include "cluster/redis_registry.hpp"
 #include "ml/artifact.hpp"
+#include "ml/dataset.hpp"
 #include "ml/train.hpp"
 #include "protocol/codec.hpp"
 #include "tests/support/wait_until.hpp"
@@ -180,6 +181,16 @@ void fake_worker::serve() {
       data.n_features = a.n_features;
       data.features = a.features;
       data.labels = a.labels;
+      if (!a.dataset_key.empty() && store) {
+        // The rows are a dataset blob: read it like a real worker does.
+        auto dk = cluster::parse_dataset_path(a.dataset_key);
+        auto bytes = dk ? (*store)->get(*dk, cluster::max_dataset_bytes)
+                        : mf::expected<std::string>(dk.error());
+        auto parsed =
+            bytes ? ml::parse_json_dataset(*bytes) : mf::expected<ml::dataset>(bytes.error());
+        if (parsed) data = std::move(*parsed);
+        ++dataset_reads_;
+      }
       ml::params params;
       for (const auto& p : a.params) params[p.name] = p.value;
       ml::train_options opts;

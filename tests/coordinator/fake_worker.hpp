@@ -32,6 +32,8 @@ class fake_worker {
   int completed() const { return completed_; }
   int cancels() const { return cancels_; }
   int assigned() const { return assigned_; }
+  // Assignments whose rows came as a dataset blob key rather than inline.
+  int dataset_reads() const { return dataset_reads_; }
   // Job ids seen in trainAssign, in order.
   std::vector<std::string> assigned_jobs() const;
 
@@ -44,7 +46,7 @@ class fake_worker {
   std::chrono::milliseconds train_time_;
   std::string endpoint_;
   std::atomic<bool> stop_{false}, killed_{false};
-  std::atomic<int> completed_{0}, cancels_{0}, assigned_{0};
+  std::atomic<int> completed_{0}, cancels_{0}, assigned_{0}, dataset_reads_{0};
   mutable std::mutex mutex_;
   std::vector<std::string> jobs_;
   std::thread server_, beater_;

@@ -8,6 +8,8 @@
 #include <memory>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "actors/coordinator/coordinator_service.hpp"
 #include "cluster/redis_registry.hpp"
 #include "tests/coordinator/fake_worker.hpp"
@@ -229,6 +231,53 @@ TEST_CASE("a coordinator restarted mid-queue finishes every job exactly once") {
   REQUIRE(c.start());
   REQUIRE(mf::test::wait_until([&] { return e.all_finished(ids); }, 60s, 50ms));
   check_versions_exactly_once(e, ids);
+  c.stop();
+}
+
+TEST_CASE("a dataset blob job trains from the blob; inline requests still work") {
+  env e;
+  mf::test::fake_worker w1("w1", e.redis.url(), e.store, 1, 20ms);
+  coordinator_metrics metrics;
+  coordinator_service c(e.config("c1"), metrics);
+  REQUIRE(c.start());
+  REQUIRE(e.reg.create_tenant("t1"));
+  REQUIRE(e.reg.create_tenant("t2"));
+  auto blobs = mf::cluster::make_blob_store(e.store);
+  REQUIRE(blobs);
+  // What the router does: the rows as a blob keyed by a reserved job id, then the record.
+  auto submit_blob = [&](const std::string& tenant, const std::string& data_tenant) {
+    auto id = e.reg.reserve_job_id();
+    REQUIRE(id);
+    const mf::cluster::dataset_key key{data_tenant, *id};
+    auto full = nlohmann::json::parse(e.request(7));
+    REQUIRE((*blobs)->put(key, full["data"].dump()));
+    full.erase("data");
+    full["dataset_key"] = *mf::cluster::dataset_path(key);
+    mf::cluster::job_record job;
+    job.id = *id;
+    job.tenant = tenant;
+    job.model = "m";
+    job.algorithm = "linear_regression";
+    job.request_ref = full.dump();
+    auto created = e.reg.create_job(job);
+    REQUIRE(created);
+    CHECK(created->id == *id);
+    CHECK(created->request_ref.find("features") == std::string::npos);
+    return *id;
+  };
+  const auto from_blob = submit_blob("t1", "t1");
+  const auto inline_job = e.submit("t1", "m", 3);
+  // A record pointing at another tenant's data is refused, not trained on.
+  const auto foreign = submit_blob("t2", "t1");
+  REQUIRE(mf::test::wait_until(
+      [&] {
+        return e.all_finished({from_blob, inline_job, foreign});
+      },
+      30s, 20ms));
+  CHECK(e.job(from_blob).status == mf::cluster::job_status::succeeded);
+  CHECK(e.job(inline_job).status == mf::cluster::job_status::succeeded);
+  CHECK(e.job(foreign).status == mf::cluster::job_status::failed);
+  CHECK(w1.dataset_reads() == 1);
   c.stop();
 }
 

@@ -183,6 +183,24 @@ TEST_CASE("insane replies, training and node messages are invalid_input") {
   }
 }
 
+TEST_CASE("a training assignment may name a dataset blob instead of carrying rows") {
+  envelope e = sample_of(5);
+  auto& a = std::get<train_assign>(e.body);
+  a.n_features = 0;
+  a.features.clear();
+  a.labels.clear();
+  a.dataset_key = "t1/_datasets/j7.json";
+  CHECK(round_trip(e) == e);
+  // Both forms at once is ambiguous: refused.
+  envelope both = sample_of(5);
+  std::get<train_assign>(both.body).dataset_key = "t1/_datasets/j7.json";
+  auto frame = encode(both);
+  REQUIRE(frame.has_value());
+  auto out = decode(*frame);
+  REQUIRE_FALSE(out.has_value());
+  CHECK(out.error().code == mf::errc::invalid_input);
+}
+
 TEST_CASE("kmeans training data without labels is valid") {
   envelope e = sample_of(5);
   std::get<train_assign>(e.body).labels.clear();

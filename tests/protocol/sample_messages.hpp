@@ -48,7 +48,8 @@ inline std::vector<envelope> sample_envelopes() {
                                     0.2,
                                     99,
                                     2,
-                                    "models/t1/churn/7.mfm.tmp"}});
+                                    "models/t1/churn/7.mfm.tmp",
+                                    ""}});
   out.push_back({head, train_progress{"job-1", 2, 0.42}});
   out.push_back(
       {head, train_result{"job-1",

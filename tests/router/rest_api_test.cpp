@@ -2,6 +2,9 @@
 // redis-server, an fs blob store, fake ZeroMQ workers. Sections follow shared API.md.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "ml/ml.hpp"
 #include "protocol/predict_client.hpp"
 #include "tests/router/router_fixture.hpp"
@@ -174,8 +177,18 @@ TEST_CASE("training: validation errors, 202, job record, cancel, CSV") {
   auto record = f.registry->get_job(job);
   REQUIRE(record.has_value());
   auto stored = json::parse(record->request_ref);
-  CHECK(stored["data"]["features"].size() == 4);
   CHECK(stored["params"]["c"] == 1.0);
+  // The rows are a dataset blob written before the job, not inline in the Redis record.
+  CHECK_FALSE(stored.contains("data"));
+  CHECK(stored["dataset_key"] == "t1/_datasets/" + job + ".json");
+  const auto dataset_file = f.blob_dir / "t1" / "_datasets" / (job + ".json");
+  REQUIRE(std::filesystem::exists(dataset_file));
+  {
+    std::ifstream in(dataset_file);
+    auto rows = json::parse(in);
+    CHECK(rows["features"].size() == 4);
+    CHECK(rows["labels"].size() == 4);
+  }
   CHECK(f.call("GET", "/v1/jobs/" + job, "", create_tenant(f, "t3")).status == 403);
   CHECK(f.call("GET", "/v1/jobs/nope").status == 404);
   auto jobs = parse(f.call("GET", "/v1/tenants/t1/jobs?status=queued", "", k1));
@@ -261,9 +274,24 @@ TEST_CASE("models, versions, artifacts: upload, download, activate, rollback, hi
   CHECK(f.call("DELETE", "/v1/tenants/t1/models/m/versions/1").status == 204);
   CHECK(f.call("GET", "/v1/tenants/t1/models/m/versions/1/artifact").status == 404);
   CHECK(f.call("DELETE", "/v1/tenants/t1/models/m/versions/2?force=true").status == 204);
+  // A training job of this model and one of another model: deleting the model removes only
+  // its own job's dataset blob.
+  const std::string body =
+      R"({"algorithm":"linear_regression","data":{"features":[[1,2,3],[2,3,4]],"labels":[1,2]}})";
+  const std::string mine = parse(f.call("POST", "/v1/tenants/t1/models/m/train", body))["job_id"];
+  const std::string other =
+      parse(f.call("POST", "/v1/tenants/t1/models/other/train", body))["job_id"];
+  const auto datasets = f.blob_dir / "t1" / "_datasets";
+  REQUIRE(std::filesystem::exists(datasets / (mine + ".json")));
+  REQUIRE(std::filesystem::exists(datasets / (other + ".json")));
   CHECK(f.call("DELETE", "/v1/tenants/t1/models/m").status == 204);
+  CHECK_FALSE(std::filesystem::exists(datasets / (mine + ".json")));
+  CHECK(std::filesystem::exists(datasets / (other + ".json")));
   CHECK(f.call("GET", "/v1/tenants/t1/models/m").status == 404);
   CHECK(f.call("DELETE", "/v1/tenants/t1/models/m").status == 404);
+  // Deleting the tenant removes the rest.
+  CHECK(f.call("DELETE", "/v1/tenants/t1").status == 204);
+  CHECK_FALSE(std::filesystem::exists(datasets / (other + ".json")));
 }
 
 TEST_CASE("size limits: 413 above 64 MiB") {
