@@ -50,10 +50,9 @@ TEST_CASE("worker flags come from the command line, the environment and a config
     std::string path = "/tmp/mf_worker_config_test.toml";
     std::ofstream(path) << "[worker]\nid = \"w-file\"\nmemory-budget = \"1GiB\"\n";
     CLI::App app;
-    app.set_config("--config");
     mf::nodes::worker_options o;
     mf::nodes::add_worker_command(app, o);
-    app.parse("--config " + path + " worker", false);
+    app.parse("worker --config " + path, false);
     CHECK(o.id == "w-file");
     CHECK(o.memory_budget == 1ull << 30);
   }
