@@ -108,33 +108,29 @@ class registry_train_backend final : public train_backend {
     return bytes;
   }
 
+  // Field-level, fenced writes (registry::record_job_*): a stale attempt writes nothing, and
+  // neither write can wipe the router's cancel request or the coordinator's status.
   void record_progress(const mf::protocol::train_progress& p) override {
-    update(p.job_id, p.attempt, [&](mf::cluster::job_record& job) {
-      if (mf::cluster::is_finished(job.status)) return false;
-      job.status = mf::cluster::job_status::running;
-      job.progress = p.progress;
-      job.node = ep_.node_id;
-      if (job.started_at == 0) job.started_at = mf::cluster::now_unix_ms();
-      return true;
-    });
+    if (!open_registry()) return;
+    (void)registry_->record_job_progress(p.job_id, p.attempt, p.progress, ep_.node_id);
   }
 
   // The coordinator owns the final status (it publishes the version); the worker records what
-  // it knows so a restarted coordinator can pick the job up: metrics + progress on success,
-  // the error on failure.
+  // it knows so a coordinator that missed the trainResult can finish the job: metrics, progress
+  // and the artifact (key, size, sha256) on success, the error on failure.
   void record_result(const mf::protocol::train_result& r) override {
-    update(r.job_id, r.attempt, [&](mf::cluster::job_record& job) {
-      if (mf::cluster::is_finished(job.status)) return false;
-      job.node = ep_.node_id;
-      if (!r.error) {
-        job.progress = 1.0;
-        job.metrics.clear();
-        for (const auto& m : r.metrics) job.metrics[m.name] = m.value;
-      } else {
-        job.error = std::string(mf::to_string(r.error->code)) + ": " + r.error->message;
-      }
-      return true;
-    });
+    if (!open_registry()) return;
+    mf::cluster::job_result_fields fields;
+    fields.node = ep_.node_id;
+    if (r.error) {
+      fields.error = std::string(mf::to_string(r.error->code)) + ": " + r.error->message;
+    } else {
+      for (const auto& m : r.metrics) fields.metrics[m.name] = m.value;
+      fields.artifact_key = r.artifact_key;
+      fields.size_bytes = static_cast<std::int64_t>(r.size_bytes);
+      fields.sha256 = r.sha256;
+    }
+    (void)registry_->record_job_result(r.job_id, r.attempt, fields);
   }
 
  private:
@@ -146,17 +142,12 @@ class registry_train_backend final : public train_backend {
     return {};
   }
 
-  template <class F>
-  void update(const std::string& job_id, std::uint32_t attempt, F&& change) {
-    if (!registry_) {
-      auto r = mf::cluster::redis_registry::connect(ep_.redis_url, ep_.key_prefix, lazy_options());
-      if (!r) return;
-      registry_ = std::make_unique<mf::cluster::redis_registry>(std::move(*r));
-    }
-    auto job = registry_->get_job(job_id);
-    // Fencing: a newer attempt (the job was re-assigned) owns the record now.
-    if (!job || job->attempts != static_cast<std::int64_t>(attempt)) return;
-    if (change(*job)) (void)registry_->update_job(*job);
+  bool open_registry() {
+    if (registry_) return true;
+    auto r = mf::cluster::redis_registry::connect(ep_.redis_url, ep_.key_prefix, lazy_options());
+    if (!r) return false;
+    registry_ = std::make_unique<mf::cluster::redis_registry>(std::move(*r));
+    return true;
   }
 
   cluster_endpoints ep_;

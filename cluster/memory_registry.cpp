@@ -390,6 +390,62 @@ expected<void> memory_registry::update_job(const job_record& job) {
   return {};
 }
 
+expected<void> memory_registry::update_job_fenced(const job_record& job,
+                                                  std::int64_t expected_attempt) {
+  std::lock_guard lock(mutex_);
+  auto it = jobs_.find(job.id);
+  if (it == jobs_.end()) return not_found("job not found");
+  if (it->second.attempts != expected_attempt)
+    return make_error(errc::conflict, "job is at attempt " + std::to_string(it->second.attempts));
+  if (is_finished(it->second.status))
+    return make_error(errc::conflict, "job already " + std::string(to_string(it->second.status)));
+  const bool cancel = it->second.cancel_requested;
+  it->second = job;
+  it->second.cancel_requested = job.cancel_requested || cancel;
+  return {};
+}
+
+expected<job_record*> memory_registry::running_attempt(std::string_view job_id,
+                                                       std::int64_t attempt) {
+  auto it = jobs_.find(std::string(job_id));
+  if (it == jobs_.end()) return not_found("job not found");
+  if (it->second.attempts != attempt)
+    return make_error(errc::conflict, "job is at attempt " + std::to_string(it->second.attempts));
+  if (it->second.status != job_status::running)
+    return make_error(errc::conflict, "job is " + std::string(to_string(it->second.status)));
+  return &it->second;
+}
+
+expected<void> memory_registry::record_job_progress(std::string_view job_id, std::int64_t attempt,
+                                                    double progress, std::string_view node) {
+  std::lock_guard lock(mutex_);
+  auto job = running_attempt(job_id, attempt);
+  if (!job) return std::move(job).error();
+  (*job)->progress = progress;
+  (*job)->node = std::string(node);
+  if ((*job)->started_at == 0) (*job)->started_at = now_unix_ms();
+  return {};
+}
+
+expected<void> memory_registry::record_job_result(std::string_view job_id, std::int64_t attempt,
+                                                  const job_result_fields& result) {
+  std::lock_guard lock(mutex_);
+  auto job = running_attempt(job_id, attempt);
+  if (!job) return std::move(job).error();
+  job_record& j = **job;
+  j.node = result.node;
+  if (result.error) {
+    j.error = result.error;
+  } else {
+    j.progress = 1.0;
+    j.metrics = result.metrics;
+    j.artifact_key = result.artifact_key;
+    j.size_bytes = result.size_bytes;
+    j.sha256 = result.sha256;
+  }
+  return {};
+}
+
 expected<std::vector<job_record>> memory_registry::list_jobs(std::string_view tenant,
                                                              std::optional<job_status> status,
                                                              std::size_t limit) {

@@ -86,7 +86,28 @@ std::string to_json(const job_record& r) {
          {"request_ref", r.request_ref},
          {"cancel_requested", r.cancel_requested},
          {"lease_owner", r.lease_owner},
-         {"lease_expires_at", r.lease_expires_at}};
+         {"lease_expires_at", r.lease_expires_at},
+         {"artifact_key", r.artifact_key},
+         {"size_bytes", r.size_bytes},
+         {"sha256", r.sha256}};
+  return j.dump();
+}
+
+std::string job_patch_json(double progress, std::string_view node) {
+  return json{{"progress", progress}, {"node", std::string(node)}}.dump();
+}
+
+std::string job_patch_json(const job_result_fields& r) {
+  json j{{"node", r.node}};
+  if (r.error) {
+    j["error"] = *r.error;
+  } else {
+    j["progress"] = 1.0;
+    j["metrics"] = r.metrics;
+    j["artifact_key"] = r.artifact_key;
+    j["size_bytes"] = r.size_bytes;
+    j["sha256"] = r.sha256;
+  }
   return j.dump();
 }
 
@@ -118,6 +139,9 @@ expected<job_record> job_from_json(std::string_view s) {
     opt(j, "cancel_requested", r.cancel_requested);
     opt(j, "lease_owner", r.lease_owner);
     opt(j, "lease_expires_at", r.lease_expires_at);
+    opt(j, "artifact_key", r.artifact_key);
+    opt(j, "size_bytes", r.size_bytes);
+    opt(j, "sha256", r.sha256);
   });
 }
 

@@ -17,6 +17,9 @@ std::string to_json(const node_record& n);
 std::string to_json(const placement& p);
 std::string to_json(const key_record& k);
 std::string to_json(const tenant_quota& q);
+// The fields record_job_progress / record_job_result set, as a JSON object to merge into a job.
+std::string job_patch_json(double progress, std::string_view node);
+std::string job_patch_json(const job_result_fields& result);
 
 expected<version_record> version_from_json(std::string_view s);
 expected<history_event> history_from_json(std::string_view s);

@@ -106,6 +106,21 @@ struct job_record {
   // Coordinator lease over the job: who drives it and until when (0: nobody).
   std::string lease_owner;
   std::int64_t lease_expires_at = 0;
+  // The current attempt's artifact as the worker wrote it (set with the worker's result, reset
+  // at each assignment): lets a coordinator that missed the trainResult publish it anyway.
+  std::string artifact_key;
+  std::int64_t size_bytes = 0;
+  std::string sha256;
+};
+
+// What the worker running an attempt records when it ends (registry::record_job_result).
+struct job_result_fields {
+  std::string node;
+  std::optional<std::string> error;  // set: the attempt failed
+  std::map<std::string, double> metrics;
+  std::string artifact_key;
+  std::int64_t size_bytes = 0;
+  std::string sha256;
 };
 
 enum class node_state { up, draining, down };

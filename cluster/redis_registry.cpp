@@ -398,6 +398,29 @@ expected<void> redis_registry::update_job(const job_record& job) {
   return {};
 }
 
+expected<void> redis_registry::update_job_fenced(const job_record& job,
+                                                 std::int64_t expected_attempt) {
+  MF_TRY(r, run(script(scripts::update_job_fenced),
+                {job.id, std::to_string(expected_attempt), to_json(job),
+                 is_finished(job.status) ? "1" : "0"}));
+  return {};
+}
+
+expected<void> redis_registry::record_job_progress(std::string_view job_id, std::int64_t attempt,
+                                                   double progress, std::string_view node) {
+  const std::string patch = job_patch_json(progress, node);
+  MF_TRY(r, run(script(scripts::patch_running_job), {std::string(job_id), std::to_string(attempt),
+                                                     patch, std::to_string(now_unix_ms())}));
+  return {};
+}
+
+expected<void> redis_registry::record_job_result(std::string_view job_id, std::int64_t attempt,
+                                                 const job_result_fields& result) {
+  MF_TRY(r, run(script(scripts::patch_running_job),
+                {std::string(job_id), std::to_string(attempt), job_patch_json(result), ""}));
+  return {};
+}
+
 expected<std::vector<job_record>> redis_registry::load_jobs(const std::vector<redis_reply>& ids) {
   std::vector<redis_argv> gets;
   for (const auto& id : ids) gets.push_back({"GET", key("job:" + id.str())});

@@ -54,6 +54,11 @@ class redis_registry final : public registry {
   expected<job_record> create_job(job_record job) override;
   expected<job_record> get_job(std::string_view job_id) override;
   expected<void> update_job(const job_record& job) override;
+  expected<void> update_job_fenced(const job_record& job, std::int64_t expected_attempt) override;
+  expected<void> record_job_progress(std::string_view job_id, std::int64_t attempt, double progress,
+                                     std::string_view node) override;
+  expected<void> record_job_result(std::string_view job_id, std::int64_t attempt,
+                                   const job_result_fields& result) override;
   expected<std::vector<job_record>> list_jobs(std::string_view tenant,
                                               std::optional<job_status> status,
                                               std::size_t limit) override;

@@ -200,6 +200,45 @@ if ARGV[4] == '1' then redis.call('ZREM', P..'jobs:unfinished', id) end
 return 1
 )lua";
 
+// Fenced replace. ARGV: P, id, expected_attempt, job_json, finished(0/1)
+inline constexpr const char* update_job_fenced = R"lua(
+local P, id = ARGV[1], ARGV[2]
+local raw = redis.call('GET', P..'job:'..id)
+if not raw then return redis.error_reply('NOTFOUND job not found') end
+local cur = cjson.decode(raw)
+if tonumber(cur.attempts) ~= tonumber(ARGV[3]) then
+  return redis.error_reply('CONFLICT job is at attempt '..tostring(cur.attempts)) end
+if cur.status == 'succeeded' or cur.status == 'failed' or cur.status == 'cancelled' then
+  return redis.error_reply('CONFLICT job already '..cur.status) end
+local new = ARGV[4]
+if cur.cancel_requested == true then
+  local n = cjson.decode(new)
+  if n.cancel_requested ~= true then
+    n.cancel_requested = true
+    new = cjson.encode(n)
+  end
+end
+redis.call('SET', P..'job:'..id, new)
+if ARGV[5] == '1' then redis.call('ZREM', P..'jobs:unfinished', id) end
+return 1
+)lua";
+
+// Field-level patch by the worker of one attempt (cjson re-encodes only this record).
+// ARGV: P, id, attempt, patch_json (fields to set), now (sets started_at if it is 0, '' = no)
+inline constexpr const char* patch_running_job = R"lua(
+local P, id = ARGV[1], ARGV[2]
+local raw = redis.call('GET', P..'job:'..id)
+if not raw then return redis.error_reply('NOTFOUND job not found') end
+local cur = cjson.decode(raw)
+if tonumber(cur.attempts) ~= tonumber(ARGV[3]) then
+  return redis.error_reply('CONFLICT job is at attempt '..tostring(cur.attempts)) end
+if cur.status ~= 'running' then return redis.error_reply('CONFLICT job is '..cur.status) end
+for k, v in pairs(cjson.decode(ARGV[4])) do cur[k] = v end
+if ARGV[5] ~= '' and tonumber(cur.started_at or 0) == 0 then cur.started_at = tonumber(ARGV[5]) end
+redis.call('SET', P..'job:'..id, cjson.encode(cur))
+return 1
+)lua";
+
 // ARGV: P -> job json or nil. Round robin: a tenant goes back to the END of the ring after
 // one of its jobs was taken, so each tenant with work gets one job per turn.
 inline constexpr const char* dequeue_fair = R"lua(

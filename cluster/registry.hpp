@@ -93,8 +93,23 @@ class registry {
   // such a job exists), else a new one.
   virtual expected<job_record> create_job(job_record job) = 0;
   virtual expected<job_record> get_job(std::string_view job_id) = 0;
-  // Replaces the stored record (not_found if absent). Does not touch the queue.
+  // Replaces the stored record (not_found if absent). Does not touch the queue. Unfenced: for
+  // tools and tests; cluster roles use update_job_fenced / record_job_* below.
   virtual expected<void> update_job(const job_record& job) = 0;
+  // Fenced replace (the coordinator's writes): stores `job` only if the stored record's
+  // attempts equal `expected_attempt` and its status is not finished, else conflict (a newer
+  // attempt or the end of the job won). A cancel request stored meanwhile survives: this never
+  // clears cancel_requested. A finished status also leaves jobs:unfinished.
+  virtual expected<void> update_job_fenced(const job_record& job,
+                                           std::int64_t expected_attempt) = 0;
+  // Field-level writes of the worker running `attempt`: only while the stored record is that
+  // attempt and running (conflict otherwise), and only the named fields, so they never wipe
+  // what the router (cancel) or the coordinator wrote. Progress also sets node and started_at
+  // (if 0); a result sets node, and either error, or metrics + progress 1 + the artifact fields.
+  virtual expected<void> record_job_progress(std::string_view job_id, std::int64_t attempt,
+                                             double progress, std::string_view node) = 0;
+  virtual expected<void> record_job_result(std::string_view job_id, std::int64_t attempt,
+                                           const job_result_fields& result) = 0;
   // A tenant's jobs, newest first, optionally filtered by status, at most `limit`.
   virtual expected<std::vector<job_record>> list_jobs(std::string_view tenant,
                                                       std::optional<job_status> status,

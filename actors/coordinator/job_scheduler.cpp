@@ -133,8 +133,15 @@ mf::expected<void> job_scheduler::update_job(
     const std::string& job_id, const std::function<void(cluster::job_record&)>& change) {
   auto job = registry_.get_job(job_id);
   if (!job) return job.error();
+  const std::int64_t expected_attempt = job->attempts;
   change(*job);
-  return registry_.update_job(*job);
+  // Fenced: refused if a newer attempt or the end of the job came in between; a cancel request
+  // stored meanwhile is kept by the registry.
+  auto written = registry_.update_job_fenced(*job, expected_attempt);
+  if (!written && written.error().code == errc::conflict)
+    spdlog::info("coordinator: job {} changed meanwhile, write skipped: {}", job_id,
+                 written.error().message);
+  return written;
 }
 
 mf::expected<void> job_scheduler::resume(const std::vector<cluster::node_record>& nodes) {
@@ -145,27 +152,22 @@ mf::expected<void> job_scheduler::resume(const std::vector<cluster::node_record>
   for (const auto& n : nodes) addresses[n.node] = n.address;
   const auto now = clock::now();
   for (const auto& job : *jobs) {
+    if (job.status == cluster::job_status::running && finished_by_worker(job)) {
+      // The worker recorded a complete result that no leader acted on (e.g. the trainResult
+      // went to a coordinator that died): publish it now, whether or not the worker lives.
+      attempt_state a =
+          adopted_attempt(job, addresses.count(job.node) ? addresses[job.node] : "", now);
+      running_[job.id] = a;
+      handle_result(result_from_record(job));
+      continue;
+    }
     if (job.status == cluster::job_status::running) {
       auto node = addresses.find(job.node);
       if (node != addresses.end() && job.version && *job.version > 0 && job.attempts > 0) {
         // Adopt the previous leader's attempt instead of re-running it: the worker keeps
         // training and mirrors its result into the job record (check_running reads it). A dead
         // worker is noticed by check_running like any other.
-        attempt_state a;
-        a.job_id = job.id;
-        a.tenant = job.tenant;
-        a.model = job.model;
-        a.algorithm = job.algorithm;
-        a.activate = job.activate;
-        a.node = job.node;
-        a.address = node->second;
-        a.attempt = job.attempts;
-        a.version = *job.version;
-        a.assigned_at = a.last_news = now;
-        a.acknowledged = true;
-        a.adopted = true;
-        a.error_at_adoption = job.error;
-        running_[job.id] = std::move(a);
+        running_[job.id] = adopted_attempt(job, node->second, now);
         continue;
       }
       // Unknown worker: the attempt is lost, but not by the job's fault.
@@ -183,6 +185,43 @@ mf::expected<void> job_scheduler::resume(const std::vector<cluster::node_record>
   metrics_.jobs_running = running_.size();
   spdlog::info("coordinator: resumed {} unfinished jobs", jobs->size());
   return {};
+}
+
+bool job_scheduler::finished_by_worker(const cluster::job_record& job) {
+  return job.attempts > 0 && job.version && *job.version > 0 && !job.error && !job.sha256.empty() &&
+         !job.artifact_key.empty() && job.progress >= 1.0;
+}
+
+job_scheduler::attempt_state job_scheduler::adopted_attempt(const cluster::job_record& job,
+                                                            const std::string& address,
+                                                            clock::time_point now) {
+  attempt_state a;
+  a.job_id = job.id;
+  a.tenant = job.tenant;
+  a.model = job.model;
+  a.algorithm = job.algorithm;
+  a.activate = job.activate;
+  a.node = job.node;
+  a.address = address;
+  a.attempt = job.attempts;
+  a.version = job.version.value_or(0);
+  a.assigned_at = a.last_news = now;
+  a.acknowledged = true;
+  a.adopted = true;
+  a.error_at_adoption = job.error;
+  return a;
+}
+
+protocol::train_result job_scheduler::result_from_record(const cluster::job_record& job) {
+  protocol::train_result r;
+  r.job_id = job.id;
+  r.attempt = static_cast<std::uint32_t>(job.attempts);
+  r.algorithm = job.algorithm;
+  for (const auto& [name, value] : job.metrics) r.metrics.push_back({name, value});
+  r.artifact_key = job.artifact_key;
+  r.size_bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(0, job.size_bytes));
+  r.sha256 = job.sha256;  // publish() checks the stored artifact against it
+  return r;
 }
 
 void job_scheduler::on_message(const inbound_message& message) {
@@ -248,7 +287,8 @@ mf::expected<void> job_scheduler::publish(const attempt_state& a,
   if (!job) return job.error();
   // A worker may mirror its result into the record (status succeeded) before we publish: only
   // failed/cancelled mean someone else ended the job.
-  if (job->status == cluster::job_status::failed || job->status == cluster::job_status::cancelled)
+  if (job->status == cluster::job_status::failed || job->status == cluster::job_status::cancelled ||
+      job->status == cluster::job_status::succeeded)
     return {};
   if (job->cancel_requested || cancel_hints_.count(a.job_id)) {
     finish(a.job_id, cluster::job_status::cancelled, std::nullopt);
@@ -420,12 +460,13 @@ void job_scheduler::check_running(const std::vector<cluster::node_record>& nodes
     if (a.adopted && !job->cancel_requested && !cancel_hints_.count(id)) {
       // The worker mirrors its result into the record: metrics + progress 1 on success, a new
       // error text on failure.
+      if (job->attempts == a.attempt && finished_by_worker(*job)) {
+        handle_result(result_from_record(*job));
+        continue;
+      }
       if (job->attempts == a.attempt && job->progress >= 1.0 && !job->metrics.empty()) {
-        protocol::train_result r;
-        r.job_id = id;
-        r.attempt = static_cast<std::uint32_t>(a.attempt);
-        for (const auto& [name, value] : job->metrics) r.metrics.push_back({name, value});
-        handle_result(r);
+        // A worker of an older build records metrics but no artifact fields.
+        handle_result(result_from_record(*job));
         continue;
       }
       if (job->attempts == a.attempt && job->error != a.error_at_adoption) {
@@ -522,8 +563,15 @@ job_scheduler::assign_outcome job_scheduler::assign_one(const cluster::job_recor
     j.progress = 0;
     if (j.started_at == 0) j.started_at = cluster::now_unix_ms();
     j.lease_owner = links_.sender_id();
+    // The previous attempt's artifact report is not this attempt's.
+    j.artifact_key.clear();
+    j.size_bytes = 0;
+    j.sha256.clear();
+    j.metrics.clear();
   });
   if (!marked) {
+    // Ended meanwhile (cancelled while queued): nothing to run, and no slot is used.
+    if (marked.error().code == errc::conflict) return assign_outcome::job_done;
     (void)registry_.requeue_job(job.id);
     return assign_outcome::retry_later;
   }

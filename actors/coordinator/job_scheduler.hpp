@@ -68,8 +68,8 @@ class job_scheduler {
   void step(const std::vector<cluster::node_record>& nodes,
             std::chrono::steady_clock::time_point now);
 
-  // A job_cancel event: remembered in memory too, because a concurrent whole-record write
-  // (update_job is not compare-and-set) can lose the record's cancel_requested flag.
+  // A job_cancel event: remembered in memory too (the registry keeps cancel_requested across
+  // fenced writes, but the hint makes the reaction immediate).
   void note_cancel(const std::string& job_id) { cancel_hints_.insert(job_id); }
 
   std::size_t running() const noexcept { return running_.size(); }
@@ -91,6 +91,12 @@ class job_scheduler {
     double progress = 0;
   };
 
+  // The worker recorded a complete result (artifact key + sha256) for the current attempt.
+  static bool finished_by_worker(const cluster::job_record& job);
+  static attempt_state adopted_attempt(const cluster::job_record& job, const std::string& address,
+                                       std::chrono::steady_clock::time_point now);
+  static protocol::train_result result_from_record(const cluster::job_record& job);
+
   void assign_queued(const std::vector<cluster::node_record>& nodes,
                      std::chrono::steady_clock::time_point now);
   enum class assign_outcome { assigned, job_done, worker_unreachable, retry_later };
@@ -106,7 +112,8 @@ class job_scheduler {
   void finish(const std::string& job_id, cluster::job_status status,
               std::optional<std::string> error);
   mf::expected<void> publish(const attempt_state& a, const protocol::train_result& result);
-  // Read-modify-write of a job record so fields others set (cancel_requested) survive.
+  // Read-modify-write of a job record, written with registry::update_job_fenced (refused when
+  // the attempt changed or the job ended meanwhile; cancel_requested always survives).
   mf::expected<void> update_job(const std::string& job_id,
                                 const std::function<void(cluster::job_record&)>& change);
 

@@ -54,6 +54,7 @@ struct fs_fixture {
 TEST_CASE_TEMPLATE_INVOKE(registry_tenants, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(registry_versions, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(registry_jobs, memory_fixture);
+TEST_CASE_TEMPLATE_INVOKE(registry_job_fences, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(registry_cluster, memory_fixture);
 TEST_CASE_TEMPLATE_INVOKE(blob_store_suite, fs_fixture);
 TEST_CASE_TEMPLATE_INVOKE(blob_store_dataset_suite, fs_fixture);

@@ -47,6 +47,7 @@ struct redis_blob_fixture {
 TEST_CASE_TEMPLATE_INVOKE(registry_tenants, redis_fixture);
 TEST_CASE_TEMPLATE_INVOKE(registry_versions, redis_fixture);
 TEST_CASE_TEMPLATE_INVOKE(registry_jobs, redis_fixture);
+TEST_CASE_TEMPLATE_INVOKE(registry_job_fences, redis_fixture);
 TEST_CASE_TEMPLATE_INVOKE(registry_cluster, redis_fixture);
 TEST_CASE_TEMPLATE_INVOKE(blob_store_suite, redis_blob_fixture);
 TEST_CASE_TEMPLATE_INVOKE(blob_store_dataset_suite, redis_blob_fixture);

@@ -335,6 +335,90 @@ TEST_CASE_TEMPLATE_DEFINE("registry: jobs and the fair queue", F, registry_jobs)
   CHECK(unfinished->front().id == a_ids[0]);  // oldest first
 }
 
+TEST_CASE_TEMPLATE_DEFINE("registry: fenced and field-level job writes", F, registry_job_fences) {
+  using namespace mf::cluster;
+  F fixture;
+  registry& reg = fixture.reg();
+  REQUIRE(reg.create_tenant("a"));
+  job_record j;
+  j.tenant = "a";
+  j.model = "m";
+  j.algorithm = "linear_regression";
+  j.request_ref = "req";
+  auto created = reg.create_job(j);
+  REQUIRE(created);
+  const std::string id = created->id;
+
+  // The coordinator assigns attempt 1 (fenced on the attempt it read: 0).
+  job_record run = *created;
+  run.status = job_status::running;
+  run.attempts = 1;
+  run.version = 4;
+  run.node = "w1";
+  REQUIRE(reg.update_job_fenced(run, 0));
+  // A writer that read before that assignment is refused.
+  job_record stale = *created;
+  stale.error = "stale";
+  CHECK(reg.update_job_fenced(stale, 0).error().code == mf::errc::conflict);
+
+  // The router's cancel request lands between the coordinator's read and its write: the
+  // coordinator's record (read without the flag) must not clear it.
+  job_record coordinator_view = *reg.get_job(id);
+  REQUIRE(reg.cancel_job(id));
+  coordinator_view.lease_owner = "c1";
+  REQUIRE(reg.update_job_fenced(coordinator_view, 1));
+  auto after = reg.get_job(id);
+  REQUIRE(after);
+  CHECK(after->cancel_requested);
+  CHECK(after->lease_owner == "c1");
+
+  // The worker's progress is field-level: cancel flag, version and lease stay.
+  REQUIRE(reg.record_job_progress(id, 1, 0.25, "w1"));
+  after = reg.get_job(id);
+  CHECK(after->progress == doctest::Approx(0.25));
+  CHECK(after->cancel_requested);
+  CHECK(after->version == std::optional<std::int64_t>(4));
+  CHECK(after->lease_owner == "c1");
+  CHECK(after->created_at == created->created_at);  // big integers survive the re-encoding
+  CHECK(after->started_at > 0);
+  // A stale attempt writes nothing.
+  CHECK(reg.record_job_progress(id, 2, 0.9, "w2").error().code == mf::errc::conflict);
+  CHECK(reg.get_job(id)->node == "w1");
+
+  // The worker's result: metrics, progress 1 and the artifact fields.
+  job_result_fields ok;
+  ok.node = "w1";
+  ok.metrics = {{"rmse", 0.125}, {"r2", 0.75}};
+  ok.artifact_key = "a/m/4.mfm";
+  ok.size_bytes = 2048;
+  ok.sha256 = std::string(64, 'e');
+  REQUIRE(reg.record_job_result(id, 1, ok));
+  after = reg.get_job(id);
+  CHECK(after->status == job_status::running);  // the coordinator decides the end
+  CHECK(after->progress == doctest::Approx(1.0));
+  CHECK(after->metrics.at("rmse") == doctest::Approx(0.125));
+  CHECK(after->artifact_key == "a/m/4.mfm");
+  CHECK(after->size_bytes == 2048);
+  CHECK(after->sha256 == std::string(64, 'e'));
+  CHECK(after->cancel_requested);
+  CHECK(after->request_ref == "req");
+
+  // Finished: every later write is refused, fenced or field-level.
+  job_record done = *after;
+  done.status = job_status::succeeded;
+  done.finished_at = 7;
+  REQUIRE(reg.update_job_fenced(done, 1));
+  CHECK(reg.update_job_fenced(done, 1).error().code == mf::errc::conflict);
+  CHECK(reg.record_job_progress(id, 1, 0.5, "w1").error().code == mf::errc::conflict);
+  job_result_fields failed;
+  failed.node = "w1";
+  failed.error = "internal: late";
+  CHECK(reg.record_job_result(id, 1, failed).error().code == mf::errc::conflict);
+  CHECK(reg.get_job(id)->status == job_status::succeeded);
+  CHECK(reg.list_unfinished_jobs()->empty());
+  CHECK(reg.record_job_progress("j999999", 1, 0.5, "w1").error().code == mf::errc::not_found);
+}
+
 TEST_CASE_TEMPLATE_DEFINE("registry: nodes, placement, leases", F, registry_cluster) {
   using namespace mf::cluster;
   using mf::cluster::test::state_of;

@@ -12,6 +12,7 @@
 
 #include "actors/coordinator/coordinator_service.hpp"
 #include "cluster/redis_registry.hpp"
+#include "ml/ml.hpp"
 #include "tests/coordinator/fake_worker.hpp"
 #include "tests/support/redis_server_fixture.hpp"
 #include "tests/support/wait_until.hpp"
@@ -278,6 +279,63 @@ TEST_CASE("a dataset blob job trains from the blob; inline requests still work")
   CHECK(e.job(inline_job).status == mf::cluster::job_status::succeeded);
   CHECK(e.job(foreign).status == mf::cluster::job_status::failed);
   CHECK(w1.dataset_reads() == 1);
+  c.stop();
+}
+
+TEST_CASE("a restarted coordinator publishes a result it missed from the job record") {
+  env e;
+  REQUIRE(e.reg.create_tenant("t1"));
+  // A previous leader assigned the job; the worker trained, wrote the artifact and recorded its
+  // result, then the worker and that leader both died before the trainResult was acted on.
+  mf::cluster::job_record job;
+  job.tenant = "t1";
+  job.model = "m";
+  job.algorithm = "linear_regression";
+  job.activate = "always";
+  job.request_ref = e.request(1);
+  auto created = e.reg.create_job(job);
+  REQUIRE(created);
+  auto version = e.reg.reserve_version_id("t1", "m");
+  REQUIRE(version);
+  mf::ml::dataset data;
+  data.n_features = 1;
+  for (int i = 0; i < 30; ++i) {
+    data.features.push_back(i);
+    data.labels.push_back(2.0 * i + 1);
+  }
+  auto trained = mf::ml::train("linear_regression", {}, data, {});
+  REQUIRE(trained);
+  const std::string bytes = mf::ml::serialize_artifact(*trained->model);
+  auto blobs = mf::cluster::make_blob_store(e.store);
+  REQUIRE(blobs);
+  REQUIRE((*blobs)->put({"t1", "m", *version}, bytes));
+  auto running = *created;
+  running.status = mf::cluster::job_status::running;
+  running.attempts = 1;
+  running.version = *version;
+  running.node = "gone";  // never heartbeats: the worker is dead
+  REQUIRE(e.reg.update_job_fenced(running, 0));
+  mf::cluster::job_result_fields result;
+  result.node = "gone";
+  result.metrics = {{"rmse", 0.0}};
+  result.artifact_key = *mf::cluster::blob_path({"t1", "m", *version});
+  result.size_bytes = static_cast<std::int64_t>(bytes.size());
+  result.sha256 = mf::ml::sha256_hex(bytes);
+  REQUIRE(e.reg.record_job_result(created->id, 1, result));
+
+  coordinator_metrics metrics;
+  coordinator_service c(e.config("c2"), metrics);  // no worker at all
+  REQUIRE(c.start());
+  REQUIRE(mf::test::wait_until([&] { return e.all_finished({created->id}); }, 15s, 20ms));
+  auto done = e.job(created->id);
+  CHECK(done.status == mf::cluster::job_status::succeeded);
+  CHECK(done.version == std::optional<std::int64_t>(*version));
+  CHECK(done.attempts == 1);  // not re-run
+  auto v = e.reg.get_version("t1", "m", *version);
+  REQUIRE(v);
+  CHECK(v->job_id == created->id);
+  CHECK(v->sha256 == result.sha256);
+  CHECK(e.reg.get_model("t1", "m")->active_version == *version);
   c.stop();
 }
 

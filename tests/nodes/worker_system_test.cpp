@@ -189,6 +189,9 @@ TEST_CASE("training end to end: progress, artifact, result, registry record; can
   assign.attempt = 1;
   assign.artifact_key = "t1/trained/1.mfm";
   coord.send(assign);
+  // A cancel request stored while the worker writes progress and its result must survive
+  // those writes (they are field-level, not whole-record).
+  REQUIRE(h.registry().cancel_job(created->id));
 
   std::vector<double> progress;
   std::optional<proto::train_result> result;
@@ -214,6 +217,12 @@ TEST_CASE("training end to end: progress, artifact, result, registry record; can
   CHECK(rec->progress == 1.0);
   CHECK(rec->node == "w1");
   CHECK_FALSE(rec->metrics.empty());
+  CHECK(rec->cancel_requested);
+  CHECK(rec->status == mf::cluster::job_status::running);  // the coordinator ends it
+  // The artifact as the worker wrote it, for a coordinator that missed the trainResult.
+  CHECK(rec->artifact_key == "t1/trained/1.mfm");
+  CHECK(rec->sha256 == result->sha256);
+  CHECK(rec->size_bytes == static_cast<std::int64_t>(result->size_bytes));
 
   // Cancel: a long mlp, stopped promptly, no artifact written.
   auto big = blobs_dataset(3000, false);
