@@ -5,6 +5,7 @@
 
 #include "nodes/bench/bench_command.hpp"
 #include "nodes/cli/cli_commands.hpp"
+#include "nodes/keygen_command.hpp"
 #include "nodes/coordinator/coordinator_command.hpp"
 #include "nodes/router/router_command.hpp"
 #include "nodes/worker_config.hpp"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   mf::cli::add_cli_commands(app);
   add_bench_command(app);
   add_coordinator_command(app);
+  mf::nodes::add_keygen_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,6 +1,7 @@
 #include "nodes/worker_config.hpp"
 
 #include "nodes/common_flags.hpp"
+#include "nodes/curve_option.hpp"
 #include "nodes/size_parse.hpp"
 
 namespace mf::nodes {
@@ -60,6 +61,7 @@ CLI::App* add_worker_command(CLI::App& app, worker_options& o) {
   w->add_option("--max-queue", o.max_queue,
                 "Predict requests queued for predictors above which new ones get overloaded")
       ->capture_default_str();
+  add_curve_keys_flag(*w, o.curve_keys);
   finish_role_flags(*w, [&o] {
     if (o.id.empty()) throw CLI::RequiredError("--id (or MODELFLEET_ID, or id in the config file)");
     o.memory_budget = *parse_size(o.memory_budget_text);

@@ -29,6 +29,7 @@ struct worker_options {
   unsigned drain_timeout_ms = 10000;
   int train_nice = 10;
   std::size_t max_queue = 10000;
+  std::string curve_keys;  // --curve-keys DIR; empty = plain ZeroMQ
 };
 
 // Adds the `worker` subcommand to `app`; `out` is filled by app.parse(). Sizes are validated

@@ -20,6 +20,7 @@
 #include "cluster/names.hpp"
 #include "nodes/admin_http.hpp"
 #include "nodes/cluster_link.hpp"
+#include "nodes/curve_option.hpp"
 #include "nodes/logging.hpp"
 #include "nodes/size_parse.hpp"
 #include "nodes/worker_socket.hpp"
@@ -188,7 +189,9 @@ int run_worker(const worker_options& o) {
   auto cell = std::make_shared<mf::actors::snapshot_cell>();
   mf::actors::cluster_endpoints ep{o.redis, o.key_prefix, o.store, o.id};
 
-  auto socket = worker_socket::bind(o.bind, metrics, o.id);
+  std::optional<mf::protocol::curve_keys> curve;
+  if (!load_curve_keys_flag(o.curve_keys, curve)) return 2;
+  auto socket = worker_socket::bind(o.bind, metrics, o.id, curve ? &*curve : nullptr);
   if (!socket) {
     spdlog::error("event=bind_failed endpoint={} error=\"{}\"", o.bind, socket.error().message);
     return 1;

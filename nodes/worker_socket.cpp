@@ -12,7 +12,7 @@ namespace mf::nodes {
 
 mf::expected<std::shared_ptr<worker_socket>> worker_socket::bind(
     const std::string& endpoint, std::shared_ptr<mf::actors::worker_metrics> metrics,
-    std::string node_id) {
+    std::string node_id, const mf::protocol::curve_keys* curve) {
   std::shared_ptr<worker_socket> s(new worker_socket());
   s->metrics_ = std::move(metrics);
   s->node_id_ = std::move(node_id);
@@ -27,6 +27,13 @@ mf::expected<std::shared_ptr<worker_socket>> worker_socket::bind(
           mf::protocol::apply_socket_policy(s->socket_, mf::protocol::socket_policy::node_router());
       !ok)
     return ok.error();
+  if (curve) {
+    // The ZAP handler must listen before the CURVE ROUTER binds, or handshakes are not checked.
+    auto zap = mf::protocol::curve_authenticator::start(s->context_, {curve->public_key});
+    if (!zap) return zap.error();
+    s->zap_ = std::move(*zap);
+    if (auto ok = mf::protocol::apply_curve_server(s->socket_, *curve); !ok) return ok.error();
+  }
   // libzmq wants "*" for "any port"; accept the conventional ":0" too.
   std::string ep = endpoint;
   if (ep.size() > 2 && ep.compare(ep.size() - 2, 2, ":0") == 0) ep.replace(ep.size() - 1, 1, "*");

@@ -14,6 +14,7 @@
 #include "actors/reply_sink.hpp"
 #include "actors/worker_metrics.hpp"
 #include "common/expected.hpp"
+#include "protocol/curve.hpp"
 #include "protocol/messages.hpp"
 
 namespace mf::nodes {
@@ -26,10 +27,11 @@ class worker_socket final : public mf::actors::reply_sink {
   // Called on the socket thread for every decoded envelope; must hand work off, not do it.
   using dispatch_fn = std::function<void(const std::string& identity, mf::protocol::envelope&&)>;
 
-  // Binds a ROUTER at `endpoint` ("tcp://127.0.0.1:0" picks a free port).
+  // Binds a ROUTER at `endpoint` ("tcp://127.0.0.1:0" picks a free port). With `curve`, the
+  // ROUTER is a CURVE server and a ZAP handler admits only holders of that cluster key.
   static mf::expected<std::shared_ptr<worker_socket>> bind(
       const std::string& endpoint, std::shared_ptr<mf::actors::worker_metrics> metrics,
-      std::string node_id);
+      std::string node_id, const mf::protocol::curve_keys* curve = nullptr);
   ~worker_socket() override;
 
   // The real endpoint (ZMQ_LAST_ENDPOINT), e.g. tcp://127.0.0.1:41234.
@@ -48,6 +50,8 @@ class worker_socket final : public mf::actors::reply_sink {
   void handle_incoming(const dispatch_fn& dispatch);
 
   zmq::context_t context_{1};
+  // Declared after context_: stopped (its ZAP socket closed) before the context terminates.
+  std::unique_ptr<mf::protocol::curve_authenticator> zap_;
   zmq::socket_t socket_;
   std::string endpoint_;
   std::string node_id_;

@@ -2,7 +2,10 @@
 // nodes/coordinator/coordinator_command.cpp where the flags are parsed). Value type.
 #pragma once
 
+#include <optional>
 #include <string>
+
+#include "protocol/curve.hpp"
 
 namespace mf::coordinator {
 
@@ -21,6 +24,8 @@ struct coordinator_config {
   int retention = 10;                      // versions kept per model (+ the active one)
   int assign_timeout_ms = 15000;           // no news from a live worker -> re-queue
   std::string admin_http = "127.0.0.1:0";  // host:port of /healthz + /metrics
+  std::string curve_keys;                  // --curve-keys DIR; empty = plain ZeroMQ
+  std::optional<protocol::curve_keys> curve;  // loaded from curve_keys at start
 };
 
 }  // namespace mf::coordinator

@@ -108,7 +108,7 @@ void coordinator_service::control_loop() {
     return;
   }
   auto& blobs = **store;
-  worker_links links(config_.id);
+  worker_links links(config_.id, config_.curve);
   leader_lease lease(registry, config_.id, milliseconds(config_.lease_ttl_ms),
                      milliseconds(config_.renew_interval_ms));
   placement_manager placement(registry, config_.replicas, config_.load_bound,

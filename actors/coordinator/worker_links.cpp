@@ -8,7 +8,8 @@
 
 namespace mf::coordinator {
 
-worker_links::worker_links(std::string sender_id) : sender_id_(std::move(sender_id)) {}
+worker_links::worker_links(std::string sender_id, std::optional<protocol::curve_keys> curve)
+    : sender_id_(std::move(sender_id)), curve_(std::move(curve)) {}
 
 worker_links::~worker_links() {
   links_.clear();
@@ -39,6 +40,10 @@ mf::expected<void> worker_links::send(const std::string& node, const std::string
       // Don't queue for a peer that is not connected: an assignment must fail fast so the
       // job goes back to the queue instead of waiting for a worker that may never come.
       socket->set(zmq::sockopt::immediate, 1);
+      // With immediate set, a worker without the cluster key never completes the handshake,
+      // so an assignment to it fails here and the job goes back to the queue.
+      if (curve_)
+        if (auto ok = protocol::apply_curve_client(*socket, *curve_); !ok) return ok.error();
       socket->connect(address);
       it = links_.emplace(node, link{address, std::move(socket)}).first;
     }

@@ -5,12 +5,14 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <zmq.hpp>
 
 #include "common/expected.hpp"
+#include "protocol/curve.hpp"
 #include "protocol/messages.hpp"
 
 namespace mf::coordinator {
@@ -22,7 +24,9 @@ struct inbound_message {
 
 class worker_links {
  public:
-  explicit worker_links(std::string sender_id);
+  // With `curve`, every DEALER is a CURVE client holding the cluster key.
+  explicit worker_links(std::string sender_id,
+                        std::optional<protocol::curve_keys> curve = std::nullopt);
   ~worker_links();
   worker_links(const worker_links&) = delete;
   worker_links& operator=(const worker_links&) = delete;
@@ -45,6 +49,7 @@ class worker_links {
   };
 
   std::string sender_id_;
+  std::optional<protocol::curve_keys> curve_;
   zmq::context_t context_{1};
   std::map<std::string, link> links_;
 };

@@ -274,6 +274,8 @@ struct predict_forwarder::impl {
           auto s = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
           auto policy = mf::protocol::socket_policy::node_dealer(options.node_id);
           (void)mf::protocol::apply_socket_policy(*s, policy);
+          // Without the cluster key applied, never connect: no plain traffic to a worker.
+          if (options.curve && !mf::protocol::apply_curve_client(*s, *options.curve)) continue;
           s->connect(n.address);
           l.socket = std::move(s);
           l.address = n.address;

@@ -13,12 +13,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cluster/records.hpp"
 #include "common/expected.hpp"
+#include "protocol/curve.hpp"
 #include "protocol/messages.hpp"
 
 namespace mf::router {
@@ -29,6 +31,8 @@ struct forwarder_options {
   std::string front_endpoint;       // ZeroMQ front door to bind; empty = none
   // A replica that timed out is avoided for this long unless it is the only one left.
   std::chrono::milliseconds suspect_for{3000};
+  // Cluster CURVE key: every DEALER to a worker is a CURVE client (the front door stays plain).
+  std::optional<mf::protocol::curve_keys> curve;
 };
 
 // What the router knows about the cluster, replaced wholesale on every refresh.

@@ -14,6 +14,7 @@
 #include "actors/coordinator/coordinator_metrics.hpp"
 #include "actors/coordinator/coordinator_service.hpp"
 #include "nodes/common_flags.hpp"
+#include "nodes/curve_option.hpp"
 #include "nodes/coordinator/admin_http.hpp"
 #include "nodes/logging.hpp"
 
@@ -136,7 +137,11 @@ void add_coordinator_command(CLI::App& app) {
       ->capture_default_str();
   auto log = std::make_shared<log_settings>();
   mf::nodes::add_log_flags(*cmd, log->format, log->level);
-  mf::nodes::finish_role_flags(*cmd, [config, log] { std::exit(run(*config, *log)); });
+  mf::nodes::add_curve_keys_flag(*cmd, config->curve_keys);
+  mf::nodes::finish_role_flags(*cmd, [config, log] {
+    if (!mf::nodes::load_curve_keys_flag(config->curve_keys, config->curve)) std::exit(2);
+    std::exit(run(*config, *log));
+  });
 }
 
 }  // namespace mf::coordinator

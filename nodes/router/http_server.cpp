@@ -76,10 +76,9 @@ struct http_server::impl {
   std::atomic<std::uint16_t> bound_port{0};
 };
 
-mf::expected<std::unique_ptr<http_server>> http_server::start(router_service& service,
-                                                              const std::string& address,
-                                                              std::uint16_t port,
-                                                              std::size_t threads) {
+mf::expected<std::unique_ptr<http_server>> http_server::start(
+    router_service& service, const std::string& address, std::uint16_t port, std::size_t threads,
+    std::chrono::milliseconds header_timeout) {
   auto p = std::make_unique<impl>();
   auto* raw = p.get();
   try {
@@ -91,7 +90,7 @@ mf::expected<std::unique_ptr<http_server>> http_server::start(router_service& se
               // so the client gets a 413 envelope instead of a dropped connection.
               .incoming_http_msg_limits(
                   restinio::incoming_http_msg_limits_t{}.max_body_size(max_upload_bytes + 1))
-              .read_next_http_message_timelimit(std::chrono::seconds(60))
+              .read_next_http_message_timelimit(header_timeout)
               .handle_request_timeout(std::chrono::seconds(120))
               .write_http_response_timelimit(std::chrono::seconds(60))
               .acceptor_post_bind_hook([raw](asio::ip::tcp::acceptor& acceptor) {

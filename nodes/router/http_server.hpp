@@ -3,6 +3,7 @@
 // start()/stop() from one controlling thread; the server runs on its own I/O threads.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -14,11 +15,13 @@ namespace mf::router {
 
 class http_server {
  public:
-  // Binds address:port (port 0 = pick a free one) and starts `threads` I/O threads.
-  static mf::expected<std::unique_ptr<http_server>> start(router_service& service,
-                                                          const std::string& address,
-                                                          std::uint16_t port,
-                                                          std::size_t threads = 2);
+  // Binds address:port (port 0 = pick a free one) and starts `threads` I/O threads. A
+  // connection that has not sent a whole request (headers and body) within `header_timeout`
+  // of starting it is closed: slowloris clients cannot hold connections open.
+  static mf::expected<std::unique_ptr<http_server>> start(
+      router_service& service, const std::string& address, std::uint16_t port,
+      std::size_t threads = 2,
+      std::chrono::milliseconds header_timeout = std::chrono::milliseconds(10000));
   ~http_server();  // stops accepting, closes connections, joins the I/O threads
   std::uint16_t port() const;
 

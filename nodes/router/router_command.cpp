@@ -14,6 +14,7 @@
 #include "cluster/blob_store.hpp"
 #include "cluster/redis_registry.hpp"
 #include "nodes/common_flags.hpp"
+#include "nodes/curve_option.hpp"
 #include "nodes/logging.hpp"
 #include "nodes/router/http_server.hpp"
 #include "nodes/router/state_watcher.hpp"
@@ -36,6 +37,8 @@ struct router_flags {
   std::size_t blocking_threads = 2;
   std::size_t max_inflight = 4096;
   std::int64_t default_deadline_ms = 1000;
+  unsigned header_timeout_ms = 10000;
+  std::string curve_keys;
   std::string log_format = "text";
   std::string log_level = "info";
 };
@@ -91,6 +94,7 @@ int run_router(const router_flags& f) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   forwarder_options fo;
+  if (!mf::nodes::load_curve_keys_flag(f.curve_keys, fo.curve)) return 2;
   fo.node_id = id;
   fo.max_inflight = f.max_inflight;
   fo.front_endpoint = f.front;
@@ -123,7 +127,8 @@ int run_router(const router_flags& f) {
     spdlog::error("event=start_failed error=\"{}\"", service.error().message);
     return 1;
   }
-  auto server = http_server::start(**service, host, port, f.http_threads);
+  auto server = http_server::start(**service, host, port, f.http_threads,
+                                  std::chrono::milliseconds(f.header_timeout_ms));
   if (!server) {
     spdlog::error("event=start_failed error=\"{}\"", server.error().message);
     return 1;
@@ -197,6 +202,12 @@ void add_router_command(CLI::App& app) {
   cmd->add_option("--default-deadline-ms", f->default_deadline_ms,
                   "Predict deadline without X-Request-Deadline-Ms")
       ->capture_default_str();
+  cmd->add_option("--header-timeout-ms", f->header_timeout_ms,
+                  "A client must send a whole request (headers + body) within this; slower "
+                  "connections are closed (slowloris). Raise it for big uploads on slow links")
+      ->capture_default_str()
+      ->check(CLI::Range(100u, 3600000u));
+  mf::nodes::add_curve_keys_flag(*cmd, f->curve_keys);
   mf::nodes::add_log_flags(*cmd, f->log_format, f->log_level);
   mf::nodes::finish_role_flags(*cmd, [f] {
     int rc = run_router(*f);
