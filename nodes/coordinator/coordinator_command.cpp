@@ -13,9 +13,9 @@
 #include "actors/coordinator/coordinator_config.hpp"
 #include "actors/coordinator/coordinator_metrics.hpp"
 #include "actors/coordinator/coordinator_service.hpp"
+#include "nodes/admin_http.hpp"
 #include "nodes/common_flags.hpp"
 #include "nodes/curve_option.hpp"
-#include "nodes/coordinator/admin_http.hpp"
 #include "nodes/logging.hpp"
 
 namespace mf::coordinator {
@@ -49,30 +49,33 @@ int run(const coordinator_config& config, const log_settings& log) {
     spdlog::error("coordinator {}: cannot start: {}", config.id, started.error().message);
     return 1;
   }
-  admin_http_server admin;
-  auto admin_url = admin.start(config.admin_http, [&](const std::string& path) -> http_answer {
-    if (path == "/healthz") return {200, "application/json", R"({"status":"ok"})"};
-    if (path == "/readyz") {
-      return service.redis_ok()
-                 ? http_answer{200, "application/json", R"({"status":"ready"})"}
-                 : http_answer{503, "application/json", R"({"status":"redis down"})"};
-    }
-    if (path == "/metrics") return {200, "text/plain; version=0.0.4", metrics.prometheus_text()};
-    return {404, "application/json",
-            R"({"error":{"code":"not_found","message":"no such admin route"}})"};
-  });
-  if (!admin_url) {
-    spdlog::error("coordinator {}: {}", config.id, admin_url.error().message);
+  using mf::nodes::http_answer;
+  auto admin =
+      mf::nodes::admin_http::start(config.admin_http, [&](const std::string& path) -> http_answer {
+        if (path == "/healthz") return {200, "application/json", R"({"status":"ok"})"};
+        if (path == "/readyz") {
+          return service.redis_ok()
+                     ? http_answer{200, "application/json", R"({"status":"ready"})"}
+                     : http_answer{503, "application/json", R"({"status":"redis down"})"};
+        }
+        if (path == "/metrics")
+          return {200, "text/plain; version=0.0.4", metrics.prometheus_text()};
+        return {404, "application/json",
+                R"({"error":{"code":"not_found","message":"no such admin route"}})"};
+      });
+  if (!admin) {
+    spdlog::error("coordinator {}: {}", config.id, admin.error().message);
     service.stop();
     return 1;
   }
-  spdlog::info("event=started admin={} replicas={} lease_ttl_ms={}", *admin_url, config.replicas,
+  const std::string admin_url = (*admin)->url();
+  spdlog::info("event=started admin={} replicas={} lease_ttl_ms={}", admin_url, config.replicas,
                config.lease_ttl_ms);
   // The ready line is a protocol line for supervisors (ops/up): plain text on stdout always.
-  std::cout << "modelfleet coordinator " << config.id << " ready admin=" << *admin_url << std::endl;
+  std::cout << "modelfleet coordinator " << config.id << " ready admin=" << admin_url << std::endl;
   const int sig = wait_for_stop_signal(set);
   spdlog::info("coordinator {}: signal {}, stopping", config.id, sig);
-  admin.stop();
+  (*admin)->stop();
   service.stop();
   return 0;
 }
