@@ -153,6 +153,7 @@ std::string to_json(const node_record& n) {
               {"tenants", n.tenants},
               {"models_loaded", n.models_loaded},
               {"memory_bytes", n.memory_bytes},
+              {"memory_budget_bytes", n.memory_budget_bytes},
               {"inflight", n.inflight},
               {"training_slots", n.training_slots},
               {"training_busy", n.training_busy},
@@ -170,6 +171,7 @@ expected<node_record> node_from_json(std::string_view s) {
     opt(j, "tenants", n.tenants);
     opt(j, "models_loaded", n.models_loaded);
     opt(j, "memory_bytes", n.memory_bytes);
+    opt(j, "memory_budget_bytes", n.memory_budget_bytes);
     opt(j, "inflight", n.inflight);
     opt(j, "training_slots", n.training_slots);
     opt(j, "training_busy", n.training_busy);

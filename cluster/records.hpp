@@ -135,6 +135,7 @@ struct node_record {
   std::int64_t tenants = 0;
   std::int64_t models_loaded = 0;
   std::int64_t memory_bytes = 0;
+  std::int64_t memory_budget_bytes = 0;  // model cache budget (0: not a worker / unknown)
   std::int64_t inflight = 0;
   std::int64_t training_slots = 0;
   std::int64_t training_busy = 0;

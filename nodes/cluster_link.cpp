@@ -60,6 +60,7 @@ struct registrar_state {
     r.tenants = static_cast<std::int64_t>(m.tenants_placed.load());
     r.models_loaded = static_cast<std::int64_t>(m.models_loaded.load());
     r.memory_bytes = static_cast<std::int64_t>(m.memory_bytes.load());
+    r.memory_budget_bytes = static_cast<std::int64_t>(cfg.memory_budget_bytes);
     r.inflight = m.predict_inflight.load();
     r.training_slots = cfg.train_slots;
     r.training_busy = m.train_running.load();

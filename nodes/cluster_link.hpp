@@ -31,6 +31,7 @@ struct cluster_link_config {
   std::string address;        // ZeroMQ endpoint
   std::string admin_address;  // admin HTTP URL
   std::uint32_t train_slots = 0;
+  std::uint64_t memory_budget_bytes = 0;  // published in the node record
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::milliseconds heartbeat_ttl{3000};
   std::shared_ptr<mf::actors::worker_metrics> metrics;

@@ -228,6 +228,7 @@ int run_worker(const worker_options& o) {
   lc.key_prefix = o.key_prefix;
   lc.address = sock->endpoint();
   lc.train_slots = o.train_slots;
+  lc.memory_budget_bytes = o.memory_budget;
   lc.heartbeat = std::chrono::milliseconds(o.heartbeat_ms);
   lc.heartbeat_ttl = std::chrono::milliseconds(o.heartbeat_ttl_ms);
   lc.metrics = metrics;

@@ -572,6 +572,7 @@ api_response nodes_list(handler_context& ctx) {
                    {"tenants", n.tenants},
                    {"models_loaded", n.models_loaded},
                    {"memory_bytes", n.memory_bytes},
+                   {"memory_budget_bytes", n.memory_budget_bytes},
                    {"inflight", n.inflight},
                    {"training_slots", n.training_slots},
                    {"training_busy", n.training_busy},

@@ -430,6 +430,7 @@ TEST_CASE_TEMPLATE_DEFINE("registry: nodes, placement, leases", F, registry_clus
   w1.role = "worker";
   w1.address = "tcp://127.0.0.1:5555";
   w1.models_loaded = 4;
+  w1.memory_budget_bytes = std::int64_t{3} << 30;
   REQUIRE(reg.heartbeat(w1, 60000));
   node_record w2 = w1;
   w2.node = "w2";
@@ -440,6 +441,7 @@ TEST_CASE_TEMPLATE_DEFINE("registry: nodes, placement, leases", F, registry_clus
   CHECK((*nodes)[0].node == "w1");
   CHECK((*nodes)[0].address == "tcp://127.0.0.1:5555");
   CHECK((*nodes)[0].models_loaded == 4);
+  CHECK((*nodes)[0].memory_budget_bytes == std::int64_t{3} << 30);
   CHECK((*nodes)[0].last_heartbeat > 0);
   CHECK((*nodes)[0].state == node_state::up);
   // w2 stops beating: it shows as down once its TTL passed, but stays listed.

@@ -65,8 +65,10 @@ TEST_CASE("worker registers, predicts, reports health/metrics and survives bad i
   REQUIRE(wait_until(
       [&] {
         auto nodes = h.registry().list_nodes();
+        // The harness starts it with --memory-budget 256MiB: the record says so.
         return nodes && !nodes->empty() && nodes->front().node == "w1" &&
                nodes->front().address == h.zmq_endpoint() &&
+               nodes->front().memory_budget_bytes == std::int64_t{256} << 20 &&
                nodes->front().state == mf::cluster::node_state::up;
       },
       5s));

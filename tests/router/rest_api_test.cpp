@@ -308,9 +308,13 @@ TEST_CASE("cluster routes: nodes, drain, placement") {
   n.node = "w1";
   n.role = "worker";
   n.address = "tcp://127.0.0.1:1";
+  n.memory_bytes = 1000;
+  n.memory_budget_bytes = 1 << 30;
   REQUIRE(f.registry->heartbeat(n, 5000).has_value());
   auto nodes = parse(f.call("GET", "/v1/cluster/nodes"));
   REQUIRE(nodes["nodes"].size() == 1);
+  CHECK(nodes["nodes"][0]["memory_bytes"] == 1000);
+  CHECK(nodes["nodes"][0]["memory_budget_bytes"] == 1 << 30);
   CHECK(nodes["nodes"][0]["node"] == "w1");
   CHECK(nodes["nodes"][0]["state"] == "up");
   CHECK(f.call("POST", "/v1/cluster/nodes/w1/drain").status == 202);
