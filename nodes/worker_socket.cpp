@@ -71,18 +71,23 @@ void worker_socket::send(const std::string& route, mf::protocol::envelope messag
                   frame.error().message);
     return;
   }
+  bool was_empty;
   {
     std::lock_guard lock(mutex_);
+    was_empty = replies_.empty();
     replies_.emplace_back(route, std::move(*frame));
   }
   metrics_->reply_queue_depth.fetch_add(1, std::memory_order_relaxed);
-  wake();
+  // flush_replies takes the whole queue after each wake, so a non-empty queue already has a
+  // wake pending: one eventfd write per batch of replies, not one syscall per reply.
+  if (was_empty) wake();
 }
 
 void worker_socket::flush_replies() {
   std::uint64_t counter;
   [[maybe_unused]] auto n = ::read(wake_fd_, &counter, sizeof counter);
-  std::deque<std::pair<std::string, zmq::message_t>> batch;
+  auto& batch = flushing_;  // reused: its capacity survives, so no allocation per flush
+  batch.clear();
   {
     std::lock_guard lock(mutex_);
     batch.swap(replies_);
@@ -94,6 +99,7 @@ void worker_socket::flush_replies() {
     if (auto ok = mf::protocol::send_frame(socket_, route, std::move(frame)); !ok)
       spdlog::warn("event=reply_undeliverable error={}", ok.error().message);
   }
+  batch.clear();
 }
 
 namespace {

@@ -3,11 +3,11 @@
 #pragma once
 
 #include <atomic>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -59,7 +59,8 @@ class worker_socket final : public mf::actors::reply_sink {
   std::atomic<bool> stop_{false};
   std::shared_ptr<mf::actors::worker_metrics> metrics_;
   std::mutex mutex_;
-  std::deque<std::pair<std::string, zmq::message_t>> replies_;
+  std::vector<std::pair<std::string, zmq::message_t>> replies_;
+  std::vector<std::pair<std::string, zmq::message_t>> flushing_;  // socket thread only
 };
 
 }  // namespace mf::nodes

@@ -1,12 +1,16 @@
 // predict_forwarder: a single-threaded event loop (zmq_poll over an eventfd, the DEALERs and
 // the front door). One thread owns every socket and the placement cache, so none of them
 // needs a lock; other threads talk to it through a small mutex-guarded inbox + eventfd wake.
+// Hot path (bench/ W1, W4): no allocation per loop turn (poll items and inbox buffers are
+// reused), counters are relaxed atomics, the eventfd is written only when the inbox goes from
+// empty to non-empty, and the deadline scan runs only when the earliest deadline is due.
 #include "actors/router/predict_forwarder.hpp"
 
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <unordered_map>
 #include <variant>
 #include <zmq.hpp>
@@ -58,7 +62,14 @@ struct predict_forwarder::impl {
     steady::time_point deadline;
     steady::time_point attempt_deadline;
     std::string node;
-    std::vector<std::string> tried;
+    // At most two attempts: a fixed pair (node names fit the small-string buffer) instead of a
+    // vector, so a request costs no allocation here.
+    std::array<std::string, 2> tried_nodes;
+    std::size_t tried = 0;
+    bool has_tried(const std::string& n) const {
+      return std::find(tried_nodes.begin(), tried_nodes.begin() + tried, n) !=
+             tried_nodes.begin() + tried;
+    }
   };
 
   forwarder_options options;
@@ -68,13 +79,16 @@ struct predict_forwarder::impl {
   std::string front_bound;
 
   std::mutex inbox_mutex;
-  std::deque<command> inbox;
+  std::vector<command> inbox;  // swapped with `batch` by the I/O thread: capacity is reused
   std::atomic<std::size_t> inflight{0};
   std::atomic<bool> stopping{false};
   std::thread thread;
 
-  mutable std::mutex stats_mutex;
-  forwarder_stats stats;
+  // Counters read by stats() from other threads: relaxed atomics, no lock per request.
+  std::atomic<std::uint64_t> n_forwarded{0}, n_retried{0}, n_shed{0}, n_timed_out{0},
+      n_no_replica{0}, n_rate_limited{0};
+  std::atomic<std::size_t> n_workers_up{0};
+  std::atomic<std::int64_t> n_epoch{0};
 
   // ---- owned by the I/O thread -----------------------------------------------------------
   std::map<std::string, link> links;
@@ -82,6 +96,13 @@ struct predict_forwarder::impl {
   std::unordered_map<std::uint64_t, pending> pendings;
   std::uint64_t next_id = 1;
   std::int64_t epoch = 0;
+  // Earliest attempt deadline of any pending request (may be stale-early after that request
+  // finished: then one scan recomputes it). check_timeouts scans only once it is due.
+  steady::time_point earliest_deadline = steady::time_point::max();
+  std::vector<command> batch;
+  std::vector<zmq::pollitem_t> items;
+  std::vector<std::string> item_nodes;
+  std::vector<std::uint64_t> expired_ids, retry_ids;
   struct bucket {
     double tokens = 0;
     steady::time_point refilled{};
@@ -117,11 +138,15 @@ struct predict_forwarder::impl {
   }
 
   void post(command c) {
+    bool was_empty;
     {
       std::lock_guard lock(inbox_mutex);
+      was_empty = inbox.empty();
       inbox.push_back(std::move(c));
     }
-    wake();
+    // The I/O thread swaps the whole inbox after each wake, so a non-empty inbox already has a
+    // wake pending: one eventfd write per batch instead of one syscall per request.
+    if (was_empty) wake();
   }
 
   void finish(pending& p, predict_reply reply) {
@@ -145,7 +170,7 @@ struct predict_forwarder::impl {
     std::tuple<int, std::size_t, std::size_t> best_rank{};
     for (std::size_t i = 0; i < it->second.size(); ++i) {
       const auto& node = it->second[i];
-      if (std::find(p.tried.begin(), p.tried.end(), node) != p.tried.end()) continue;
+      if (p.has_tried(node)) continue;
       auto l = links.find(node);
       if (l == links.end() || !l->second.socket) continue;
       int penalty = (l->second.suspect_until > now ? 2 : 0) + (l->second.draining ? 1 : 0);
@@ -164,8 +189,7 @@ struct predict_forwarder::impl {
     std::size_t n = 0;
     for (const auto& node : it->second) {
       auto l = links.find(node);
-      if (l != links.end() && l->second.socket &&
-          std::find(p.tried.begin(), p.tried.end(), node) == p.tried.end()) {
+      if (l != links.end() && l->second.socket && !p.has_tried(node)) {
         ++n;
       }
     }
@@ -174,10 +198,10 @@ struct predict_forwarder::impl {
 
   // Sends `p` to a replica (at most two attempts in all). Returns false when `p` was answered.
   bool dispatch(pending& p, errc fail_code, const std::string& fail_message) {
-    while (p.tried.size() < 2) {
+    while (p.tried < 2) {
       std::string node = choose(p);
       if (node.empty()) break;
-      p.tried.push_back(node);
+      p.tried_nodes[p.tried++] = node;
       auto& l = links[node];
       auto sent = mf::protocol::send_envelope(
           *l.socket, "", mf::protocol::make_envelope(p.request, options.node_id));
@@ -190,19 +214,19 @@ struct predict_forwarder::impl {
       const auto now = steady::now();
       // With another replica left, give this one half the time so a retry still fits.
       p.attempt_deadline =
-          untried_replicas(p) > 0 && p.tried.size() < 2 ? now + (p.deadline - now) / 2 : p.deadline;
-      if (p.tried.size() > 1) bump(&forwarder_stats::retried);
+          untried_replicas(p) > 0 && p.tried < 2 ? now + (p.deadline - now) / 2 : p.deadline;
+      earliest_deadline = std::min(earliest_deadline, p.attempt_deadline);
+      if (p.tried > 1) bump(n_retried);
       return true;
     }
     p.node.clear();
-    if (p.tried.empty()) bump(&forwarder_stats::no_replica);
+    if (p.tried == 0) bump(n_no_replica);
     finish(p, error_reply(0, fail_code, fail_message));
     return false;
   }
 
-  void bump(std::uint64_t forwarder_stats::*field) {
-    std::lock_guard lock(stats_mutex);
-    ++(stats.*field);
+  static void bump(std::atomic<std::uint64_t>& counter) {
+    counter.fetch_add(1, std::memory_order_relaxed);
   }
 
   void handle_submit(submit s) {
@@ -221,13 +245,13 @@ struct predict_forwarder::impl {
       return;
     }
     if (over_rate(p.request.tenant)) {
-      bump(&forwarder_stats::rate_limited);
+      bump(n_rate_limited);
       finish(p,
              error_reply(0, errc::overloaded,
                          "tenant " + p.request.tenant + " is over its requests_per_second quota"));
       return;
     }
-    bump(&forwarder_stats::forwarded);
+    bump(n_forwarded);
     if (dispatch(p, errc::unavailable,
                  "no worker holds tenant " + p.request.tenant + " right now")) {
       pendings.emplace(id, std::move(p));
@@ -297,9 +321,8 @@ struct predict_forwarder::impl {
       }
       for (auto id : moved) fail_over(id, errc::unavailable, "worker " + node + " went down");
     }
-    std::lock_guard lock(stats_mutex);
-    stats.workers_up = up;
-    stats.epoch = epoch;
+    n_workers_up.store(up, std::memory_order_relaxed);
+    n_epoch.store(epoch, std::memory_order_relaxed);
   }
 
   void on_worker_frame(const std::string& node, zmq::socket_t& socket) {
@@ -313,8 +336,7 @@ struct predict_forwarder::impl {
       if (it == pendings.end() || it->second.node != node)
         continue;  // late reply of a retried request
       if (reply) {
-        if (reply->error && reply->error->code == errc::unavailable &&
-            it->second.tried.size() < 2) {
+        if (reply->error && reply->error->code == errc::unavailable && it->second.tried < 2) {
           fail_over(id, errc::unavailable, reply->error->message);
           continue;
         }
@@ -327,19 +349,26 @@ struct predict_forwarder::impl {
 
   void check_timeouts() {
     const auto now = steady::now();
-    std::vector<std::uint64_t> expired, retry;
+    if (now < earliest_deadline) return;
+    auto& expired = expired_ids;
+    auto& retry = retry_ids;
+    expired.clear();
+    retry.clear();
+    earliest_deadline = steady::time_point::max();
     for (auto& [id, p] : pendings) {
       if (now >= p.deadline) {
         expired.push_back(id);
       } else if (now >= p.attempt_deadline) {
         retry.push_back(id);
+      } else {
+        earliest_deadline = std::min(earliest_deadline, p.attempt_deadline);
       }
     }
     for (auto id : expired) {
       auto it = pendings.find(id);
       if (auto l = links.find(it->second.node); l != links.end())
         l->second.suspect_until = now + options.suspect_for;
-      bump(&forwarder_stats::timed_out);
+      bump(n_timed_out);
       finish_and_erase(
           it, error_reply(0, errc::deadline_exceeded, "no worker answered before the deadline"));
     }
@@ -372,7 +401,7 @@ struct predict_forwarder::impl {
       }
       if (req->deadline_unix_ms == 0) req->deadline_unix_ms = unix_ms_now() + 1000;
       if (inflight.load() >= options.max_inflight) {
-        bump(&forwarder_stats::shed);
+        bump(n_shed);
         auto r = error_reply(req->request_id, errc::overloaded, "router in-flight limit reached");
         (void)mf::protocol::send_envelope(
             *front, identity, mf::protocol::make_envelope(std::move(r), options.node_id));
@@ -391,32 +420,37 @@ struct predict_forwarder::impl {
 
   void run() {
     while (!stopping.load()) {
-      std::deque<command> batch;
+      batch.clear();
       {
         std::lock_guard lock(inbox_mutex);
         batch.swap(inbox);
       }
+      bool links_changed = items.empty();
       for (auto& c : batch) {
         if (auto* s = std::get_if<submit>(&c)) {
           handle_submit(std::move(*s));
         } else {
           handle_view(std::move(std::get<cluster_view>(c)));
+          links_changed = true;
         }
       }
-      std::vector<zmq::pollitem_t> items;
-      std::vector<std::string> item_nodes;
-      items.push_back({nullptr, wake_fd, ZMQ_POLLIN, 0});
-      if (front) items.push_back({front->handle(), 0, ZMQ_POLLIN, 0});
-      for (auto& [node, l] : links) {
-        if (!l.socket) continue;
-        items.push_back({l.socket->handle(), 0, ZMQ_POLLIN, 0});
-        item_nodes.push_back(node);
+      if (links_changed) {
+        items.clear();
+        item_nodes.clear();
+        items.push_back({nullptr, wake_fd, ZMQ_POLLIN, 0});
+        if (front) items.push_back({front->handle(), 0, ZMQ_POLLIN, 0});
+        for (auto& [node, l] : links) {
+          if (!l.socket) continue;
+          items.push_back({l.socket->handle(), 0, ZMQ_POLLIN, 0});
+          item_nodes.push_back(node);
+        }
       }
+      for (auto& item : items) item.revents = 0;
       long timeout_ms = 100;
-      const auto now = steady::now();
-      for (auto& [id, p] : pendings) {
+      if (earliest_deadline != steady::time_point::max()) {
         auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(p.attempt_deadline - now).count();
+            std::chrono::duration_cast<std::chrono::milliseconds>(earliest_deadline - steady::now())
+                .count();
         timeout_ms = std::min<long>(timeout_ms, std::max<long>(0, left + 1));
       }
       try {
@@ -439,13 +473,11 @@ struct predict_forwarder::impl {
         if (l != links.end() && l->second.socket) on_worker_frame(item_nodes[j], *l->second.socket);
       }
       check_timeouts();
-      std::lock_guard lock(stats_mutex);
-      stats.inflight = inflight.load();
     }
     for (auto& [id, p] : pendings)
       finish(p, error_reply(0, errc::unavailable, "router is shutting down"));
     pendings.clear();
-    std::deque<command> rest;
+    std::vector<command> rest;
     {
       std::lock_guard lock(inbox_mutex);
       rest.swap(inbox);
@@ -495,7 +527,7 @@ predict_forwarder::~predict_forwarder() {
 void predict_forwarder::predict(mf::protocol::predict_request request, callback done) {
   if (impl_->inflight.fetch_add(1) >= impl_->options.max_inflight) {
     impl_->inflight.fetch_sub(1);
-    impl_->bump(&forwarder_stats::shed);
+    impl::bump(impl_->n_shed);
     done(error_reply(request.request_id, errc::overloaded,
                      "router in-flight limit reached; retry later"));
     return;
@@ -508,9 +540,18 @@ void predict_forwarder::update(cluster_view view) {
 }
 
 forwarder_stats predict_forwarder::stats() const {
-  std::lock_guard lock(impl_->stats_mutex);
-  auto s = impl_->stats;
-  s.inflight = impl_->inflight.load();
+  const auto& p = *impl_;
+  constexpr auto relaxed = std::memory_order_relaxed;
+  forwarder_stats s;
+  s.forwarded = p.n_forwarded.load(relaxed);
+  s.retried = p.n_retried.load(relaxed);
+  s.shed = p.n_shed.load(relaxed);
+  s.timed_out = p.n_timed_out.load(relaxed);
+  s.no_replica = p.n_no_replica.load(relaxed);
+  s.rate_limited = p.n_rate_limited.load(relaxed);
+  s.inflight = p.inflight.load(relaxed);
+  s.workers_up = p.n_workers_up.load(relaxed);
+  s.epoch = p.n_epoch.load(relaxed);
   return s;
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "nodes/bench/bench_session.hpp"
+#include "nodes/bench/density.hpp"
 #include "nodes/bench/report.hpp"
 
 namespace mf::bench {
@@ -25,6 +26,8 @@ struct bench_flags {
   std::string ops = "predict=1";
   std::string json_path;
   bool progress = false, no_progress = false, quiet = false;
+  std::size_t density = 0;  // > 0: the in-process density mode (W6), no target
+  std::string artifact;
 };
 
 mf::expected<op_weights> parse_ops(const std::string& text) {
@@ -61,11 +64,51 @@ mf::expected<op_weights> parse_ops(const std::string& text) {
   return w;
 }
 
+int write_report(const nlohmann::json& report, const std::string& path) {
+  const std::string text = report.dump(2) + "\n";
+  if (path == "-") {
+    std::cout << text << std::flush;
+    return 0;
+  }
+  const std::string tmp = path + ".tmp";
+  std::ofstream out(tmp, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::cerr << "modelfleet bench: cannot write " << path << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+int run_density_command(const bench_flags& f) {
+  density_options d;
+  d.models = f.density;
+  d.artifact_path = f.artifact;
+  d.features = f.options.features;
+  d.progress = f.no_progress ? false : (f.progress || ::isatty(2));
+  auto report = run_density(d);
+  if (!report) {
+    std::cerr << "modelfleet bench: " << report.error().message << "\n";
+    return report.error().code == mf::errc::invalid_field ? 2 : 1;
+  }
+  if (!f.quiet) {
+    std::cout << "density: " << d.models << " models, "
+              << (*report)["bytes_per_model"].get<double>() << " bytes/model (RSS), "
+              << (*report)["model_memory_bytes_per_model"].get<double>()
+              << " bytes/model (memory_bytes), RSS "
+              << (*report)["rss_after_bytes"].get<double>() / (1 << 20) << " MiB, load p50 "
+              << (*report)["load_latency_us"]["p50"].get<double>() << " us\n";
+  }
+  return f.json_path.empty() ? 0 : write_report(*report, f.json_path);
+}
+
 int run_command(bench_flags& f) {
   bench_options& o = f.options;
+  if (f.density > 0) return run_density_command(f);
   const int modes = !o.url.empty() + !o.front.empty() + f.zmq_ceiling;
   if (modes != 1) {
-    std::cerr << "modelfleet bench: give exactly one of --url, --front, --zmq-ceiling\n";
+    std::cerr << "modelfleet bench: give exactly one of --url, --front, --zmq-ceiling, --density\n";
     return 2;
   }
   o.target = f.zmq_ceiling     ? target_kind::zmq_ceiling
@@ -90,22 +133,7 @@ int run_command(bench_flags& f) {
     return report.error().code == mf::errc::invalid_field ? 2 : 1;
   }
   if (!f.quiet) std::cout << summary_text(*report) << std::flush;
-  if (!f.json_path.empty()) {
-    const std::string text = report->dump(2) + "\n";
-    if (f.json_path == "-") {
-      std::cout << text << std::flush;
-    } else {
-      const std::string tmp = f.json_path + ".tmp";
-      std::ofstream out(tmp, std::ios::trunc);
-      out << text;
-      out.close();
-      if (!out || std::rename(tmp.c_str(), f.json_path.c_str()) != 0) {
-        std::cerr << "modelfleet bench: cannot write " << f.json_path << "\n";
-        return 1;
-      }
-    }
-  }
-  return 0;
+  return f.json_path.empty() ? 0 : write_report(*report, f.json_path);
 }
 
 }  // namespace
@@ -158,6 +186,11 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option(
       "--metrics-url", o.metrics_urls,
       "Prometheus endpoint scraped before/after (repeatable): cache hits/misses/loads/evictions");
+  cmd->add_option("--density", flags->density,
+                  "W6 fast path: load N copies of a small model into a model cache in this "
+                  "process and report RSS and bytes/model (no target)");
+  cmd->add_option("--artifact", flags->artifact,
+                  "Artifact for --density (default: a trained linear_regression, --features)");
   cmd->add_option("--seed", o.seed, "Random seed of bodies and choices (default 42)");
   cmd->add_option("--label", o.label, "Free text stored in the report (scenario name)");
   cmd->add_option("--json", flags->json_path, "Write the JSON report here ('-' = stdout)");

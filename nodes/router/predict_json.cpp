@@ -4,8 +4,10 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 namespace mf::router {
@@ -132,8 +134,17 @@ mf::expected<void> read_instances(simdjson::ondemand::value instances, const pre
 
 mf::expected<predict_body> parse_predict_body(std::string_view body, const predict_limits& limits) {
   thread_local simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(body);
+  // simdjson needs SIMDJSON_PADDING readable bytes past the end: copy into a per-thread buffer
+  // that only grows, instead of a fresh padded_string (malloc + free) per request.
+  thread_local std::string buffer;
+  if (buffer.size() < body.size() + simdjson::SIMDJSON_PADDING)
+    buffer.resize(body.size() + simdjson::SIMDJSON_PADDING);
+  std::memcpy(buffer.data(), body.data(), body.size());
+  std::memset(buffer.data() + body.size(), 0, simdjson::SIMDJSON_PADDING);
+  const simdjson::padded_string_view padded(buffer.data(), body.size(), buffer.size());
   predict_body out;
+  // Rows of the usual width are appended without a reallocation per row.
+  out.features.reserve(std::min<std::size_t>(body.size() / 2, 1 << 16));
   bool seen_instances = false;
   try {
     simdjson::ondemand::document doc;
