@@ -90,13 +90,16 @@ json time_or_null(std::int64_t ms) {
 }
 
 json job_json(const mf::cluster::job_record& r) {
+  // The coordinator reserves the version id at the first assignment; it is the job's version
+  // only once the job succeeded (a failed or cancelled job never publishes it).
+  const bool has_version = r.version && r.status == mf::cluster::job_status::succeeded;
   return json{{"job_id", r.id},
               {"tenant", r.tenant},
               {"model", r.model},
               {"algorithm", r.algorithm},
               {"status", std::string(mf::cluster::to_string(r.status))},
               {"progress", r.progress},
-              {"version", r.version ? json(*r.version) : json(nullptr)},
+              {"version", has_version ? json(*r.version) : json(nullptr)},
               {"metrics", metrics_json(r.metrics)},
               {"activated", r.activated},
               {"error", r.error ? json(*r.error) : json(nullptr)},

@@ -189,6 +189,23 @@ TEST_CASE("training: validation errors, 202, job record, cancel, CSV") {
     CHECK(rows["features"].size() == 4);
     CHECK(rows["labels"].size() == 4);
   }
+  // A running job has a reserved version id in its record, but no version until it succeeded.
+  {
+    auto running = *record;
+    running.status = mf::cluster::job_status::running;
+    running.attempts = 1;
+    running.version = 3;
+    REQUIRE(f.registry->update_job(running));
+    CHECK(parse(f.call("GET", "/v1/jobs/" + job, "", k1))["version"].is_null());
+    CHECK(parse(f.call("GET", "/v1/tenants/t1/jobs", "", k1))["jobs"][0]["version"].is_null());
+    running.status = mf::cluster::job_status::succeeded;
+    REQUIRE(f.registry->update_job(running));
+    CHECK(parse(f.call("GET", "/v1/jobs/" + job, "", k1))["version"] == 3);
+    running.status = mf::cluster::job_status::queued;  // back, for the checks below
+    running.version.reset();
+    running.attempts = 0;
+    REQUIRE(f.registry->update_job(running));
+  }
   CHECK(f.call("GET", "/v1/jobs/" + job, "", create_tenant(f, "t3")).status == 403);
   CHECK(f.call("GET", "/v1/jobs/nope").status == 404);
   auto jobs = parse(f.call("GET", "/v1/tenants/t1/jobs?status=queued", "", k1));
