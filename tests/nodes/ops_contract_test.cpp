@@ -330,3 +330,24 @@ TEST_CASE("neither the admin token nor a tenant key appears in any node's log") 
     CHECK(log.find(key.substr(0, 12)) == std::string::npos);
   }
 }
+
+TEST_CASE("top-level --help lists every role and command; no placeholder subcommands remain") {
+  temp_dir dir;
+  child_process help(binary, {"--help"}, dir.path + "/top.help");
+  REQUIRE(help.wait_for(10s) == 0);
+  const std::string text = help.log();
+  for (const char* cmd : {"worker", "router", "coordinator", "tenants", "models", "train", "jobs",
+                          "predict", "nodes", "placement", "bench"}) {
+    CAPTURE(cmd);
+    CHECK(text.find("\n  " + std::string(cmd) + " ") != std::string::npos);
+  }
+  CHECK(text.find("not available") == std::string::npos);
+  // drain / upload / download live under `nodes` and `models`: not top-level commands.
+  for (const char* old : {"drain", "upload", "download"}) {
+    CAPTURE(old);
+    CHECK(text.find("\n  " + std::string(old) + " ") == std::string::npos);
+    child_process p(binary, {old}, dir.path + "/" + old + ".log");
+    CHECK(p.wait_for(10s) == 2);
+    CHECK(p.log().find("not available") == std::string::npos);
+  }
+}
