@@ -134,6 +134,31 @@ mf::protocol::predict_reply run_prediction(const cache_entry& entry,
   return r;
 }
 
+std::optional<mf::protocol::predict_reply> try_predict_inline(
+    const snapshot_cell& cell, worker_metrics& m, const mf::protocol::predict_request& req,
+    mf::ml::prediction& scratch, std::size_t max_values) {
+  if (req.features.size() > max_values || deadline_passed(req.deadline_unix_ms)) return {};
+  const auto started = std::chrono::steady_clock::now();
+  auto snap = cell.load();
+  lease entry = snap->lookup(model_ref{req.tenant, req.model}, req.version ? *req.version : -1);
+  if (!entry) return {};
+  // Per-row cost of these is O(features) (tens of ns, docs/benchmarks.md); kernel models,
+  // forests and MLPs stay on the predictor actors so the socket thread never computes long.
+  const std::string_view algorithm = entry->model->algorithm();
+  if (algorithm != "linear_regression" && algorithm != "logistic_regression" &&
+      algorithm != "linear_svm" && algorithm != "multiclass_linear" && algorithm != "kmeans")
+    return {};
+  m.predict_inflight.fetch_add(1, std::memory_order_relaxed);
+  m.cache_hits.fetch_add(1, std::memory_order_relaxed);
+  entry->touch();
+  auto reply = run_prediction(*entry, req, scratch);
+  if (reply.error) m.predict_errors.fetch_add(1, std::memory_order_relaxed);
+  m.predict_latency.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  m.predict_inflight.fetch_sub(1, std::memory_order_relaxed);
+  return reply;
+}
+
 std::vector<caf::actor> spawn_predictors(caf::actor_system& system, std::size_t count,
                                          const predictor_config& config) {
   std::vector<caf::actor> out;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -36,6 +37,17 @@ struct predictor_config {
 mf::protocol::predict_reply run_prediction(const cache_entry& entry,
                                            const mf::protocol::predict_request& request,
                                            mf::ml::prediction& scratch);
+
+// The socket-thread fast path (why: a resident linear model answers a small batch in well under
+// the cost of the two thread hops to a predictor actor and back, which dominate W1): answers
+// `request` on the calling thread when its model is in the published snapshot, its algorithm
+// is one of the linear-cost ones and rows x features <= max_values; counts the hit and the
+// latency in `metrics`. nullopt: hand the request to a predictor actor (cold model, costly
+// algorithm, big batch). Thread-safe apart from `scratch`, which the caller owns.
+std::optional<mf::protocol::predict_reply> try_predict_inline(
+    const snapshot_cell& cell, worker_metrics& metrics,
+    const mf::protocol::predict_request& request, mf::ml::prediction& scratch,
+    std::size_t max_values = 4096);
 
 // True when the request's absolute deadline (unix ms, 0 = none) has passed.
 bool deadline_passed(std::int64_t deadline_unix_ms);

@@ -83,6 +83,18 @@ void worker_socket::send(const std::string& route, mf::protocol::envelope messag
   if (was_empty) wake();
 }
 
+void worker_socket::send_now(const std::string& route, mf::protocol::envelope message) {
+  if (message.head.sender.empty()) message.head.sender = node_id_;
+  auto frame = mf::protocol::encode(message);
+  if (!frame) {
+    spdlog::error("event=encode_failed kind={} error={}", mf::protocol::kind_name(message.body),
+                  frame.error().message);
+    return;
+  }
+  if (auto ok = mf::protocol::send_frame(socket_, route, std::move(*frame)); !ok)
+    spdlog::warn("event=reply_undeliverable error={}", ok.error().message);
+}
+
 void worker_socket::flush_replies() {
   std::uint64_t counter;
   [[maybe_unused]] auto n = ::read(wake_fd_, &counter, sizeof counter);

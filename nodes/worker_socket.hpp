@@ -42,6 +42,9 @@ class worker_socket final : public mf::actors::reply_sink {
   void stop();
 
   void send(const std::string& route, mf::protocol::envelope message) override;
+  // Sends at once on the socket. Socket thread only (e.g. from `dispatch`): the fast path for
+  // replies computed there, without the reply queue and its eventfd wake.
+  void send_now(const std::string& route, mf::protocol::envelope message);
 
  private:
   worker_socket() = default;
