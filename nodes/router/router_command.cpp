@@ -38,6 +38,7 @@ struct router_flags {
   std::size_t max_inflight = 4096;
   std::int64_t default_deadline_ms = 1000;
   unsigned header_timeout_ms = 10000;
+  std::uint64_t request_log_every = 100;
   std::string curve_keys;
   std::string log_format = "text";
   std::string log_level = "info";
@@ -122,13 +123,14 @@ int run_router(const router_flags& f) {
   so.blocking_threads = f.blocking_threads;
   so.default_deadline_ms = f.default_deadline_ms;
   so.web_root = f.web_root;
+  so.request_log_every = f.request_log_every;
   auto service = router_service::create(so, factory, forwarder->get());
   if (!service) {
     spdlog::error("event=start_failed error=\"{}\"", service.error().message);
     return 1;
   }
   auto server = http_server::start(**service, host, port, f.http_threads,
-                                  std::chrono::milliseconds(f.header_timeout_ms));
+                                   std::chrono::milliseconds(f.header_timeout_ms));
   if (!server) {
     spdlog::error("event=start_failed error=\"{}\"", server.error().message);
     return 1;
@@ -207,6 +209,10 @@ void add_router_command(CLI::App& app) {
                   "connections are closed (slowloris). Raise it for big uploads on slow links")
       ->capture_default_str()
       ->check(CLI::Range(100u, 3600000u));
+  cmd->add_option("--request-log-every", f->request_log_every,
+                  "Log one request line (method, route, status, microseconds) per N requests; "
+                  "0 = none. Every 5xx answer is logged regardless")
+      ->capture_default_str();
   mf::nodes::add_curve_keys_flag(*cmd, f->curve_keys);
   mf::nodes::add_log_flags(*cmd, f->log_format, f->log_level);
   mf::nodes::finish_role_flags(*cmd, [f] {

@@ -3,6 +3,7 @@
 // predict (forwarder, async) or state route (blocking pool). HTTP threads never wait on I/O.
 #include "nodes/router/router_service.hpp"
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -132,10 +133,18 @@ void router_service::handle(api_request req, responder done_raw) {
   const auto started = std::chrono::steady_clock::now();
   auto matched = match_route(req.method, req.path);
   const std::string label = matched ? std::string(route_name(matched->id)) : "unmatched";
-  responder done = [this, label, started, done_raw = std::move(done_raw)](api_response r) {
-    metrics_.observe(label, r.status,
-                     std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::steady_clock::now() - started));
+  const std::uint64_t seq = requests_seen_.fetch_add(1, std::memory_order_relaxed);
+  const bool sampled = options_.request_log_every != 0 && seq % options_.request_log_every == 0;
+  responder done = [this, label, started, sampled, method = req.method,
+                    done_raw = std::move(done_raw)](api_response r) {
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
+    metrics_.observe(label, r.status, took);
+    if (sampled || r.status >= 500) {
+      // Route label, not the path or headers: no key, token or feature ever reaches the log.
+      spdlog::info("event=request method={} route={} status={} us={}", method, label, r.status,
+                   took.count());
+    }
     done_raw(std::move(r));
   };
   if (!matched) return done(error_response(matched.error()));

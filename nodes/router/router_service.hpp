@@ -29,6 +29,9 @@ struct service_options {
   std::int64_t default_deadline_ms = 1000;  // X-Request-Deadline-Ms default
   std::int64_t max_deadline_ms = 60'000;
   std::string web_root;  // static admin UI files; empty = none
+  // Request log: one line for every Nth request (0 = none), and always for a 5xx answer.
+  // Sampled so a busy router's log stays readable and cheap; never logs headers or bodies.
+  std::uint64_t request_log_every = 100;
 };
 
 // Creates one handler_context per blocking thread (its own Redis connection).
@@ -61,6 +64,7 @@ class router_service {
   key_cache keys_;
   predict_forwarder* forwarder_;
   router_metrics metrics_;
+  std::atomic<std::uint64_t> requests_seen_{0};
 
   std::mutex mutex_;
   std::condition_variable cv_;

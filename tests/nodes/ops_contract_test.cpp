@@ -294,8 +294,11 @@ TEST_CASE("neither the admin token nor a tenant key appears in any node's log") 
   node_process worker(dir.path, "worker", with({"worker", "--id", "w1", "--heartbeat-ms", "200"}));
   worker.wait_ready("worker");
   // The token comes in through the environment as ops/up and systemd pass it.
-  node_process router(dir.path, "router", with({"router", "--id", "r1", "--http", "127.0.0.1:0"}),
-                      {"MODELFLEET_ADMIN_TOKEN=" + token});
+  // Every request logged (sampling 1 of 1), so the secrets check below covers request lines.
+  node_process router(
+      dir.path, "router",
+      with({"router", "--id", "r1", "--http", "127.0.0.1:0", "--request-log-every", "1"}),
+      {"MODELFLEET_ADMIN_TOKEN=" + token});
   const std::string url = router.wait_ready("router")["http"];
   REQUIRE(wait_until([&] { return mf::test::http_get(url, "/readyz").first == 200; }, 15s));
 
@@ -320,6 +323,11 @@ TEST_CASE("neither the admin token nor a tenant key appears in any node's log") 
   CHECK(router.stop() == 0);
   CHECK(worker.stop() == 0);
   CHECK(coordinator.stop() == 0);
+  // The sampled request log saw the tenant creation and the refused admin call.
+  const std::string router_log = router.all();
+  CHECK(router_log.find("event=request method=PUT route=tenant_create status=201") !=
+        std::string::npos);
+  CHECK(router_log.find("status=403") != std::string::npos);
   for (const auto* n : {&router, &worker, &coordinator}) {
     const std::string log = n->all();
     CHECK(!log.empty());
