@@ -4,6 +4,8 @@
 // state routes end to end, and failover when a worker is SIGKILLed (time recorded).
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include <signal.h>
 
 #include <filesystem>
@@ -170,6 +172,7 @@ TEST_CASE("router with two real workers: predict, state routes, front door, fail
 
   // Failover: SIGKILL w1 under steady traffic; every request must still succeed.
   int failures = 0, total = 0;
+  std::map<int, int> failures_by_status;  // reported when the check below fails
   auto worst = std::chrono::milliseconds(0);
   auto w1_dropped = [&] {
     auto m = http_request("GET", base + "/metrics").body;
@@ -189,7 +192,10 @@ TEST_CASE("router with two real workers: predict, state routes, front door, fail
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - s);
     worst = std::max(worst, took);
     ++total;
-    if (r.status != 200) ++failures;
+    if (r.status != 200) {
+      ++failures;
+      ++failures_by_status[r.status];
+    }
   }
   // Time until the router no longer counts w1 (heartbeat TTL expiry + resync).
   const bool dropped = wait_until(
@@ -204,6 +210,7 @@ TEST_CASE("router with two real workers: predict, state routes, front door, fail
   MESSAGE("failover: " << total << " requests in 3 s after SIGKILL of w1, " << failures
                        << " failed, slowest " << worst.count()
                        << " ms; w1 dropped from the router after " << detect_ms << " ms");
+  for (const auto& [status, n] : failures_by_status) MESSAGE("  status " << status << ": " << n);
   CHECK(failures == 0);
   CHECK(dropped);
   CHECK(worst < 1500ms);
