@@ -123,14 +123,22 @@ std::vector<model_key> model_cache::keys_lru_order() const {
 }
 
 // Least recently used unpinned key among: the tenant's own models (of_tenant) or the other
-// tenants' models (optionally only those tenants above their fair share).
-std::optional<model_key> model_cache::lru_of(const std::string& tenant, bool of_tenant,
-                                             std::size_t fair_share, bool only_over_share) const {
+// tenants' models (optionally only those tenants above their fair share), skipping keys the
+// plan already removes. One scan per victim; inserts that need no victim never get here.
+std::optional<model_key> model_cache::lru_of(const plan_state& plan, const std::string& tenant,
+                                             bool of_tenant, std::size_t fair_share,
+                                             bool only_over_share) const {
+  auto bytes_of = [&](const std::string& t) -> std::size_t {
+    auto it = plan.tenant_used.find(t);
+    return it == plan.tenant_used.end() ? 0 : it->second;
+  };
   const model_key* best = nullptr;
   std::uint64_t best_stamp = std::numeric_limits<std::uint64_t>::max();
   for (const auto& [k, slot] : entries_) {
+    ++plan_work_;
     if ((k.tenant == tenant) != of_tenant || pins_.count(k)) continue;
-    if (only_over_share && tenant_bytes(k.tenant) <= fair_share) continue;
+    if (only_over_share && bytes_of(k.tenant) <= fair_share) continue;
+    if (!plan.removed.empty() && plan.removed.count(k)) continue;
     auto stamp = slot.entry->last_use.load(std::memory_order_relaxed);
     if (stamp < best_stamp) {
       best_stamp = stamp;
@@ -141,17 +149,20 @@ std::optional<model_key> model_cache::lru_of(const std::string& tenant, bool of_
   return *best;
 }
 
-std::optional<model_key> model_cache::pick_victim(const std::string& tenant,
+std::optional<model_key> model_cache::pick_victim(const plan_state& plan, const std::string& tenant,
                                                   std::size_t incoming) const {
-  std::size_t tenants = tenant_used_.size() + (tenant_used_.count(tenant) ? 0 : 1);
+  const auto& used = plan.tenant_used;
+  std::size_t tenants = used.size() + (used.count(tenant) ? 0 : 1);
   std::size_t fair_share = budget_ / std::max<std::size_t>(1, tenants);
-  bool self_over = tenant_bytes(tenant) + incoming > fair_share;
+  auto self_it = used.find(tenant);
+  std::size_t self_bytes = self_it == used.end() ? 0 : self_it->second;
+  bool self_over = self_bytes + incoming > fair_share;
   if (self_over) {
-    if (auto k = lru_of(tenant, true, fair_share, false)) return k;
-    return lru_of(tenant, false, fair_share, true);
+    if (auto k = lru_of(plan, tenant, true, fair_share, false)) return k;
+    return lru_of(plan, tenant, false, fair_share, true);
   }
-  if (auto k = lru_of(tenant, false, fair_share, true)) return k;
-  return lru_of(tenant, true, fair_share, false);
+  if (auto k = lru_of(plan, tenant, false, fair_share, true)) return k;
+  return lru_of(plan, tenant, true, fair_share, false);
 }
 
 mf::expected<model_cache::insert_result> model_cache::insert(
@@ -184,38 +195,47 @@ mf::expected<model_cache::insert_result> model_cache::insert(
 mf::expected<void> model_cache::plan_victims(const model_key& key, std::size_t bytes,
                                              std::size_t quota,
                                              std::vector<model_key>& victims) const {
-  std::set<model_key> planned;
   std::size_t used = used_;
   std::size_t self_used = tenant_bytes(key.tenant);
-  if (auto it = entries_.find(key); it != entries_.end()) {  // replacement frees the old copy
-    used -= it->second.entry->bytes;
-    self_used -= it->second.entry->bytes;
-    planned.insert(key);
+  auto replaced = entries_.find(key);
+  if (replaced != entries_.end()) {  // replacement frees the old copy
+    used -= replaced->second.entry->bytes;
+    self_used -= replaced->second.entry->bytes;
   }
-  // Work on a scratch copy of the accounting so pick_victim sees the planned state.
-  model_cache scratch_view(*this);  // small metadata copy; entries are shared_ptrs
-  for (const auto& k : planned) scratch_view.remove(scratch_view.entries_.find(k), false);
-  scratch_view.retired_.clear();
+  // Common case (filling a cache below its budget): nothing to evict, nothing to walk.
+  if (self_used + bytes <= quota && used + bytes <= budget_) return {};
+
+  plan_state plan;
+  plan.tenant_used = tenant_used_;  // one counter per tenant
+  auto take = [&](const model_key& k) {
+    auto it = entries_.find(k);
+    const std::size_t b = it->second.entry->bytes;
+    plan.removed.insert(k);
+    auto t = plan.tenant_used.find(k.tenant);
+    if (t != plan.tenant_used.end()) {
+      t->second -= b;
+      if (t->second == 0) plan.tenant_used.erase(t);
+    }
+    return b;
+  };
+  if (replaced != entries_.end()) take(key);
   while (self_used + bytes > quota) {
-    auto v = scratch_view.lru_of(key.tenant, true, 0, false);
+    auto v = lru_of(plan, key.tenant, true, 0, false);
     if (!v)
       return mf::make_error(mf::errc::overloaded,
                             "tenant " + key.tenant + " quota is held by pinned models");
-    auto it = scratch_view.entries_.find(*v);
-    used -= it->second.entry->bytes;
-    self_used -= it->second.entry->bytes;
-    scratch_view.remove(it, false);
+    const std::size_t b = take(*v);
+    used -= b;
+    self_used -= b;
     victims.push_back(*v);
   }
   while (used + bytes > budget_) {
-    auto v = scratch_view.pick_victim(key.tenant, bytes);
+    auto v = pick_victim(plan, key.tenant, bytes);
     if (!v)
       return mf::make_error(mf::errc::overloaded,
                             "no room for " + to_string(key) +
                                 ": the rest is pinned or within other tenants' fair share");
-    auto it = scratch_view.entries_.find(*v);
-    used -= it->second.entry->bytes;
-    scratch_view.remove(it, false);
+    used -= take(*v);
     victims.push_back(*v);
   }
   return {};

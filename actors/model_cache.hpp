@@ -68,6 +68,9 @@ class model_cache {
   // Every resident entry, for building the published snapshot.
   std::vector<lease> entries() const;
   std::vector<model_key> keys_lru_order() const;  // least recently used first (tests, debug)
+  // Entries examined or copied while planning evictions since construction. Lets tests prove
+  // an insert that needs no eviction costs no walk over the cache.
+  std::uint64_t plan_work() const { return plan_work_; }
 
  private:
   struct entry_slot {
@@ -75,18 +78,26 @@ class model_cache {
   };
   using entry_map = std::map<model_key, entry_slot>;
 
-  std::optional<model_key> pick_victim(const std::string& inserting_tenant,
+  using tenant_bytes_map = std::unordered_map<std::string, std::size_t>;
+  // Planning state: keys already chosen to go and the per-tenant bytes after they went. Sized by
+  // victims and tenants, never by the cache, so planning does not copy the cache.
+  struct plan_state {
+    std::set<model_key> removed;
+    tenant_bytes_map tenant_used;
+  };
+  std::optional<model_key> pick_victim(const plan_state& plan, const std::string& inserting_tenant,
                                        std::size_t incoming) const;
-  std::optional<model_key> lru_of(const std::string& tenant, bool of_tenant, std::size_t fair_share,
-                                  bool only_over_share) const;
+  std::optional<model_key> lru_of(const plan_state& plan, const std::string& tenant, bool of_tenant,
+                                  std::size_t fair_share, bool only_over_share) const;
   void remove(entry_map::iterator it, bool count_eviction);
-  // Chooses the victims an insert needs, on a scratch copy of the accounting.
+  // Chooses the victims an insert needs without touching the cache.
   mf::expected<void> plan_victims(const model_key& key, std::size_t bytes, std::size_t quota,
                                   std::vector<model_key>& victims) const;
 
   std::size_t budget_;
   std::size_t used_ = 0;
   std::uint64_t evictions_ = 0;
+  mutable std::uint64_t plan_work_ = 0;
   entry_map entries_;
   std::unordered_map<std::string, std::size_t> tenant_used_;
   std::unordered_map<std::string, std::size_t> quotas_;
