@@ -112,6 +112,16 @@ std::vector<lease> model_cache::entries() const {
   return out;
 }
 
+std::vector<lease> model_cache::versions_of(const std::string& tenant,
+                                            const std::string& model) const {
+  std::vector<lease> out;
+  for (auto it =
+           entries_.lower_bound(model_key{tenant, model, std::numeric_limits<std::int64_t>::min()});
+       it != entries_.end() && it->first.tenant == tenant && it->first.model == model; ++it)
+    out.push_back(it->second.entry);
+  return out;
+}
+
 std::vector<model_key> model_cache::keys_lru_order() const {
   std::vector<std::pair<std::uint64_t, model_key>> v;
   for (const auto& [k, slot] : entries_)

@@ -65,6 +65,8 @@ class model_cache {
   std::uint64_t evictions() const { return evictions_; }
   // Bytes of evicted models that are still leased by in-flight work.
   std::size_t retired_bytes();
+  // Every resident version of one model (no LRU touch), for republishing just that model.
+  std::vector<lease> versions_of(const std::string& tenant, const std::string& model) const;
   // Every resident entry, for building the published snapshot.
   std::vector<lease> entries() const;
   std::vector<model_key> keys_lru_order() const;  // least recently used first (tests, debug)

@@ -87,6 +87,10 @@ struct model_host_state {
   std::optional<std::set<std::string>> placed;  // unknown until the first placement message
   std::uint64_t generation = 0;
   bool released_since_trim = false;
+  // The shards of the last published snapshot, and the models changed since (incremental
+  // publishes rebuild only their shards; every other shard is shared with the old snapshot).
+  std::vector<std::shared_ptr<const snapshot_shard>> shards;
+  std::set<model_ref> changed;
 
   void log(const std::string& line) const {
     if (cfg.log) cfg.log(line);
@@ -107,14 +111,13 @@ struct model_host_state {
 
 using host_pointer = model_host_actor::stateful_pointer<model_host_state>;
 
-void publish(host_pointer self) {
+// Enough shards that a publish after one load copies a small slice even at 20k+ models.
+constexpr std::size_t snapshot_shards = 256;
+
+void store_snapshot(host_pointer self) {
   auto& st = self->state;
   auto snap = std::make_shared<snapshot>();
-  for (auto& e : st.cache->entries()) snap->versions.emplace(e->key, e);
-  for (const auto& [ref, version] : st.active) {
-    auto it = snap->versions.find(model_key{ref.tenant, ref.model, version});
-    if (it != snap->versions.end()) snap->active.emplace(ref, it->second);
-  }
+  snap->shards = st.shards;  // pointer copies; the shards themselves are immutable
   snap->generation = ++st.generation;
   st.cfg.cell->store(std::move(snap));
   auto& m = *st.cfg.metrics;
@@ -122,6 +125,47 @@ void publish(host_pointer self) {
   m.memory_bytes.store(st.cache->used_bytes(), std::memory_order_relaxed);
   m.memory_retired_bytes.store(st.cache->retired_bytes(), std::memory_order_relaxed);
   m.loads_pending.store(st.pending.size(), std::memory_order_relaxed);
+}
+
+// Full rebuild from the cache and the active map: for bulk changes (deletes, placement).
+void publish(host_pointer self) {
+  auto& st = self->state;
+  st.changed.clear();
+  std::vector<std::shared_ptr<snapshot_shard>> fresh(snapshot_shards);
+  for (auto& sh : fresh) sh = std::make_shared<snapshot_shard>();
+  for (auto& e : st.cache->entries())
+    fresh[snapshot::shard_of(ref_of(e->key), snapshot_shards)]->versions.emplace(e->key, e);
+  for (const auto& [ref, version] : st.active) {
+    auto& sh = *fresh[snapshot::shard_of(ref, snapshot_shards)];
+    auto it = sh.versions.find(model_key{ref.tenant, ref.model, version});
+    if (it != sh.versions.end()) sh.active.emplace(ref, it->second);
+  }
+  st.shards.assign(fresh.begin(), fresh.end());
+  store_snapshot(self);
+}
+
+// Republishes only the models in st.changed (why: a publish per load used to copy all n
+// entries, making a bulk load O(n^2)). Correct because every other cache/active change since
+// the last publish went through publish() or marked its model changed.
+void publish_changed(host_pointer self) {
+  auto& st = self->state;
+  std::map<std::size_t, std::set<model_ref>> by_shard;
+  for (auto& ref : st.changed) by_shard[snapshot::shard_of(ref, snapshot_shards)].insert(ref);
+  st.changed.clear();
+  for (auto& [idx, refs] : by_shard) {
+    auto sh = std::make_shared<snapshot_shard>(*st.shards[idx]);
+    std::erase_if(sh->versions, [&](const auto& kv) { return refs.count(ref_of(kv.first)) != 0; });
+    for (const auto& ref : refs) {
+      sh->active.erase(ref);
+      for (auto& e : st.cache->versions_of(ref.tenant, ref.model)) sh->versions.emplace(e->key, e);
+      if (auto a = st.active.find(ref); a != st.active.end()) {
+        auto it = sh->versions.find(model_key{ref.tenant, ref.model, a->second});
+        if (it != sh->versions.end()) sh->active.emplace(ref, it->second);
+      }
+    }
+    st.shards[idx] = std::move(sh);
+  }
+  store_snapshot(self);
 }
 
 void deliver_all(pending_load& p, const lease_reply& reply) {
@@ -139,7 +183,7 @@ void finish_load(host_pointer self, const model_key& pkey, std::uint64_t epoch, 
     st.log("load failed " + to_string(pkey) + ": " + std::string(mf::to_string(e.code)) + " " +
            e.message);
     deliver_all(waiters, lease_reply{nullptr, std::move(e)});
-    publish(self);
+    publish_changed(self);  // the cache is unchanged: refreshes the gauges
   };
   if (!out.ok) return fail(std::move(out.error));
   if (out.model.key.tenant != pkey.tenant || out.model.key.model != pkey.model ||
@@ -156,7 +200,10 @@ void finish_load(host_pointer self, const model_key& pkey, std::uint64_t epoch, 
     st.cfg.metrics->cache_loads.fetch_add(1, std::memory_order_relaxed);
     st.cfg.metrics->cache_evictions.fetch_add(inserted->evicted.size(), std::memory_order_relaxed);
     if (!inserted->evicted.empty()) st.released_since_trim = true;
-    for (const auto& k : inserted->evicted) st.log("evicted " + to_string(k));
+    for (const auto& k : inserted->evicted) {
+      st.changed.insert(ref_of(k));
+      st.log("evicted " + to_string(k));
+    }
     st.log("loaded " + to_string(entry->key) + " bytes=" + std::to_string(entry->bytes));
   }
   const std::int64_t v = entry->key.version;
@@ -168,7 +215,8 @@ void finish_load(host_pointer self, const model_key& pkey, std::uint64_t epoch, 
     if (st.active[ref] != v) st.log("activated " + to_string(entry->key));
     st.active[ref] = v;  // the activation we were waiting for: switch atomically
   }
-  publish(self);
+  st.changed.insert(ref);
+  publish_changed(self);
   deliver_all(waiters, lease_reply{entry, {}});
 }
 
@@ -264,7 +312,8 @@ model_host_actor::behavior_type model_host(host_pointer self, model_host_config 
           if (auto hit = st.cache->find(key)) {  // raced with a load that just finished
             if (req.version < 0 && st.active[req.ref] != key.version) {
               st.active[req.ref] = key.version;
-              publish(self);
+              st.changed.insert(req.ref);
+              publish_changed(self);
             }
             rp.deliver(lease_reply{hit, {}});
             return rp;
@@ -282,7 +331,8 @@ model_host_actor::behavior_type model_host(host_pointer self, model_host_config 
         st.log("activate event " + to_string(key));
         if (st.cache->find(key)) {
           st.active[ref] = key.version;
-          publish(self);
+          st.changed.insert(ref);
+          publish_changed(self);
           return;
         }
         start_load(self, key);  // swap happens in finish_load once it is resident

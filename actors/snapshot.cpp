@@ -3,6 +3,15 @@
 namespace mf::actors {
 
 lease snapshot::lookup(const model_ref& ref, std::int64_t version) const {
+  if (!shards.empty()) {
+    const snapshot_shard& s = *shards[shard_of(ref, shards.size())];
+    if (version < 0) {
+      auto it = s.active.find(ref);
+      return it == s.active.end() ? nullptr : it->second;
+    }
+    auto it = s.versions.find(model_key{ref.tenant, ref.model, version});
+    return it == s.versions.end() ? nullptr : it->second;
+  }
   if (version < 0) {
     auto it = active.find(ref);
     return it == active.end() ? nullptr : it->second;

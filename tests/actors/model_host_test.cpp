@@ -328,3 +328,35 @@ TEST_CASE("memory is really released: RSS returns near baseline after 1 GiB load
                           << (rss_bytes() >> 20) << " MiB");
   CHECK(back);
 }
+
+TEST_CASE("a publish after one load rebuilds one snapshot shard and shares the rest") {
+  // Before, every load republished all n entries: a bulk load of n models copied ~n^2/2.
+  host_fixture f;
+  f.world->bytes = 1024;
+  constexpr int n = 2000;
+  for (int i = 0; i <= n; ++i)
+    f.world->add("t" + std::to_string(i % 5), "m" + std::to_string(i), 1, true);
+  for (int i = 0; i < n; ++i)
+    REQUIRE(f.lease("t" + std::to_string(i % 5), "m" + std::to_string(i)).entry);
+  auto before = f.cell->load();
+  REQUIRE(!before->shards.empty());
+  REQUIRE(f.lease("t0", "m" + std::to_string(n)).entry);
+  auto after = f.cell->load();
+  CHECK(after->generation > before->generation);
+  REQUIRE(after->shards.size() == before->shards.size());
+  std::size_t rebuilt = 0, entries = 0;
+  for (std::size_t i = 0; i < after->shards.size(); ++i) {
+    rebuilt += after->shards[i] != before->shards[i] ? 1 : 0;
+    entries += after->shards[i]->versions.size();
+  }
+  CHECK(rebuilt == 1);
+  CHECK(entries == n + 1);
+  // The new snapshot serves every model, the old one is unchanged (readers holding it see no mix).
+  for (int i = 0; i <= n; ++i) {
+    auto e = after->lookup({"t" + std::to_string(i % 5), "m" + std::to_string(i)}, -1);
+    REQUIRE(e);
+    CHECK(e->key.version == 1);
+  }
+  CHECK(!before->lookup({"t0", "m" + std::to_string(n)}, -1));
+  CHECK(before->lookup({"t0", "m0"}, 1));
+}
