@@ -119,8 +119,15 @@ TEST_CASE("router with two real workers: predict, state routes, front door, fail
   const std::string base = ready_value(router, "http");
   const std::string front = ready_value(router, "front");
 
-  // Ready once the router sees the workers.
+  // Ready once the router sees the workers: both of them, or killing w1 below could race the
+  // router's first sight of w2 (it learns new nodes on its periodic resync).
   REQUIRE(wait_until([&] { return http_request("GET", base + "/readyz").status == 200; }, 20s));
+  REQUIRE(wait_until(
+      [&] {
+        return http_request("GET", base + "/metrics")
+                   .body.find("modelfleet_router_workers_up 2\n") != std::string::npos;
+      },
+      20s));
   const std::string body = R"({"instances":[[1,1],[2,0],[0,3]]})";
   http_result first;
   REQUIRE_MESSAGE(wait_until(
