@@ -229,7 +229,8 @@ TEST_CASE("fault 7: 1,000 idle connections and slowloris senders do not starve o
   CHECK(s.p99_ms < 250);
   CHECK(idle_closed == idle.size());
   CHECK(slow_closed == slow.size());
-  // 2 s limit + timer granularity + this thread's 20 ms polling: every close within ~3 s.
-  CHECK(idle_open_ms < 3000);
-  CHECK(slow_open_ms < 3000);
+  // 2 s limit + RESTinio's timer check period (1 s) + this thread's polling, on a loaded
+  // 2-core CI machine: every close well within 4 s (without the limit they stay 60 s).
+  CHECK(idle_open_ms < 4000);
+  CHECK(slow_open_ms < 4000);
 }
