@@ -475,6 +475,20 @@ void job_scheduler::check_running(const std::vector<cluster::node_record>& nodes
         attempt_lost(copy, "worker " + copy.node + ": " + job->error.value_or("failed"));
         continue;
       }
+      // The old leader may have died between writing the record and the worker receiving the
+      // assignment: an adopted attempt that never shows progress is re-run (attempt fencing
+      // drops a late result of the old attempt, so this costs work, never a duplicate).
+      const auto silent_limit =
+          std::chrono::milliseconds(std::max<std::int64_t>(10'000, 2 * config_.assign_timeout_ms));
+      if (job->attempts == a.attempt && job->progress <= 0.0 &&
+          now - a.assigned_at > silent_limit) {
+        const attempt_state copy = a;
+        running_.erase(it);
+        (void)links_.send(copy.node, copy.address,
+                          wrap(protocol::train_cancel{id}, links_.sender_id(), copy.tenant));
+        attempt_lost(copy, "worker " + copy.node + " showed no progress after the leader change");
+        continue;
+      }
     }
     if (job->cancel_requested || cancel_hints_.count(id)) {
       if (!a.cancel_sent) {
