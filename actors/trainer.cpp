@@ -1,5 +1,6 @@
 #include "actors/trainer.hpp"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -117,13 +118,46 @@ mf::protocol::train_result run_job(const trainer_config& cfg, const train_job& j
   }
 }
 
+// Keeps training off the first cores of the allowed set, so a core is always free for the
+// predict path: the last `cores` CPUs get training (threads dlib starts from here inherit the
+// mask). No-op when 0 or when the node may not use more than `cores` CPUs anyway.
+void pin_to_training_cores(unsigned cores) {
+  if (cores == 0) return;
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
+  if (static_cast<unsigned>(CPU_COUNT(&allowed)) <= cores) return;
+  cpu_set_t mine;
+  CPU_ZERO(&mine);
+  unsigned taken = 0;
+  for (int cpu = CPU_SETSIZE - 1; cpu >= 0 && taken < cores; --cpu)
+    if (CPU_ISSET(cpu, &allowed)) {
+      CPU_SET(cpu, &mine);
+      ++taken;
+    }
+  ::sched_setaffinity(0, sizeof mine, &mine);  // best effort, like the priority below
+}
+
+// Per-thread (Linux): only this training thread, and the threads it creates (dlib's parallel_for
+// pool inherits the policy), get the lower priority. SCHED_IDLE matters more than nice: with
+// EEVDF a niced thread still runs out its slice (a few ms) before a woken predict thread gets the
+// core, while any normal thread preempts a SCHED_IDLE one at once.
+void lower_training_priority(const trainer_config& cfg) {
+  pin_to_training_cores(cfg.cores);
+  if (cfg.nice > 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), cfg.nice);
+  if (cfg.idle_policy) {
+    sched_param param{};
+    param.sched_priority = 0;
+    ::sched_setscheduler(0, SCHED_IDLE, &param);  // best effort: a failure leaves nice in force
+  }
+}
+
 caf::behavior job_runner(caf::event_based_actor* self, trainer_config cfg, train_job job,
                          std::shared_ptr<std::atomic<bool>> cancel,
                          std::shared_ptr<std::atomic<bool>> shutting_down, trainer_actor manager) {
   return {
       [=](run_atom) {
-        // Per-thread nice value (Linux): only this training thread gets the lower priority.
-        if (cfg.nice > 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), cfg.nice);
+        lower_training_priority(cfg);
         std::unique_ptr<train_backend> backend;
         try {
           if (cfg.backend_factory) backend = cfg.backend_factory();

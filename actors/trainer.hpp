@@ -66,6 +66,11 @@ struct trainer_config {
   std::chrono::milliseconds progress_interval{1000};
   // Lower OS priority of training threads, so predictions keep their latency.
   int nice = 10;
+  // Also run training threads under SCHED_IDLE (they get a core only when no predict wants it).
+  bool idle_policy = true;
+  // CPUs training threads may use (the last ones of the node's set; 0 = all). The worker
+  // defaults to all but one, so predictions always have a core of their own.
+  unsigned cores = 0;
   std::function<void(const std::string&)> log;
 };
 

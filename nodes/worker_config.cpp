@@ -58,6 +58,15 @@ CLI::App* add_worker_command(CLI::App& app, worker_options& o) {
                 "nice value of training threads (keeps predict latency)")
       ->capture_default_str()
       ->check(CLI::Range(0, 19));
+  w->add_option("--train-sched-idle", o.train_sched_idle,
+                "Run training threads under SCHED_IDLE: a core goes to predictions first")
+      ->capture_default_str();
+  w->add_option(
+       "--train-cores", o.train_cores,
+       "CPUs training may use, the last ones of the node's set (-1 = all but one, 0 = all): "
+       "the first core stays free for predictions")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 4096));
   w->add_option("--max-queue", o.max_queue,
                 "Predict requests queued for predictors above which new ones get overloaded")
       ->capture_default_str();

@@ -28,6 +28,8 @@ struct worker_options {
   unsigned heartbeat_ttl_ms = 3000;
   unsigned drain_timeout_ms = 10000;
   int train_nice = 10;
+  bool train_sched_idle = true;
+  int train_cores = -1;  // -1 = all cores but one (at least one)
   std::size_t max_queue = 10000;
   std::string curve_keys;  // --curve-keys DIR; empty = plain ZeroMQ
 };

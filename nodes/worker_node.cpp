@@ -183,6 +183,11 @@ int run_worker(const worker_options& o) {
       o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", static_cast<std::size_t>(threads));
+  // CAF 0.17's work-stealing workers poll for jobs (sleeping 50 us between attempts) instead of
+  // blocking: on 2 cores that burnt a core in context switches and, next to a training job,
+  // delayed every other process by up to 200 ms (perf sched). The sharing policy blocks on a
+  // condition variable, so idle scheduler threads cost nothing.
+  cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{cfg};
 
   auto metrics = std::make_shared<mf::actors::worker_metrics>();
@@ -218,6 +223,9 @@ int run_worker(const worker_options& o) {
   tc.metrics = metrics;
   tc.node_id = o.id;
   tc.nice = o.train_nice;
+  tc.idle_policy = o.train_sched_idle;
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  tc.cores = o.train_cores >= 0 ? static_cast<unsigned>(o.train_cores) : std::max(1u, cores - 1);
   tc.log = [](const std::string& line) { spdlog::info("event=trainer {}", line); };
   auto trainer = mf::actors::spawn_trainer(sys, tc);
 
