@@ -535,9 +535,11 @@ expected<void> memory_registry::heartbeat(const node_record& node, std::int64_t 
   if (ttl_ms <= 0) return make_error(errc::invalid_input, "ttl must be positive");
   std::lock_guard lock(mutex_);
   auto& n = nodes_[node.node];
+  const bool joined = n.alive_until <= clock::now();  // new, or back after its TTL ran out
   n.record = node;
   n.record.last_heartbeat = now_unix_ms();
   n.alive_until = clock::now() + std::chrono::milliseconds(ttl_ms);
+  if (joined) emit(simple_event("node_up", {{"node", node.node}}));
   return {};
 }
 

@@ -507,11 +507,17 @@ expected<void> redis_registry::heartbeat(const node_record& node, std::int64_t t
   MF_TRY(r, pipe({{"MULTI"},
                   {"SADD", key("nodes"), node.node},
                   {"SET", n, to_json(rec)},
-                  {"SET", n + ":alive", "1", "PX", std::to_string(ttl_ms)},
+                  {"SET", n + ":alive", "1", "PX", std::to_string(ttl_ms), "GET"},
                   {"EXEC"}}));
-  if (r->back().is_nil() || r->back().is_error()) {
-    return make_error(errc::internal, "heartbeat transaction failed: " + r->back().str());
+  const auto& exec = r->back();
+  if (exec.is_nil() || exec.is_error()) {
+    return make_error(errc::internal, "heartbeat transaction failed: " + exec.str());
   }
+  // The alive key was absent: the node joined (or came back after its TTL ran out). Routers
+  // reload on this event instead of waiting for their periodic resync.
+  const auto& replies = exec.elements();
+  if (replies.size() == 3 && replies[2].is_nil())
+    (void)publish_event(simple_event("node_up", {{"node", node.node}}));
   return {};
 }
 

@@ -52,6 +52,21 @@ std::string reason_of(int status) {
   }
 }
 
+// HEAD (RFC 9110 9.3.2): the GET answer's status and headers, Content-Length included, no body.
+void send_head(const restinio::request_handle_t& req, api_response r) {
+  try {
+    auto resp =
+        req->create_response<restinio::user_controlled_output_t>(restinio::http_status_line_t{
+            restinio::http_status_code_t{static_cast<std::uint16_t>(r.status)},
+            reason_of(r.status)});
+    if (r.status != 204) resp.append_header(restinio::http_field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) resp.append_header(k, v);
+    resp.set_content_length(r.status != 204 ? r.body.size() : 0);
+    resp.done();
+  } catch (...) {
+  }
+}
+
 void send(const restinio::request_handle_t& req, api_response r) {
   try {
     auto resp = req->create_response(restinio::http_status_line_t{
@@ -100,6 +115,9 @@ mf::expected<std::unique_ptr<http_server>> http_server::start(
                 api_request r;
                 const auto& h = req->header();
                 r.method = std::string(h.method().c_str());
+                // HEAD is GET without the body: same route, status and headers.
+                const bool head = r.method == "HEAD";
+                if (head) r.method = "GET";
                 r.path = std::string(h.path());
                 try {
                   auto q =
@@ -116,8 +134,9 @@ mf::expected<std::unique_ptr<http_server>> http_server::start(
                     std::string(h.get_field_or(restinio::http_field::authorization, ""));
                 r.deadline_ms = std::string(h.get_field_or("X-Request-Deadline-Ms", ""));
                 r.body = req->body();
-                service.handle(std::move(r),
-                               [req](api_response resp) { send(req, std::move(resp)); });
+                service.handle(std::move(r), [req, head](api_response resp) {
+                  head ? send_head(req, std::move(resp)) : send(req, std::move(resp));
+                });
                 return restinio::request_accepted();
               });
         });

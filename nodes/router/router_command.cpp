@@ -8,16 +8,22 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "actors/router/placement_keeper.hpp"
 #include "cluster/blob_store.hpp"
 #include "cluster/redis_registry.hpp"
 #include "nodes/common_flags.hpp"
 #include "nodes/curve_option.hpp"
 #include "nodes/logging.hpp"
 #include "nodes/router/http_server.hpp"
-#include "nodes/router/state_watcher.hpp"
 
 namespace mf::router {
 namespace {
@@ -138,16 +144,29 @@ int run_router(const router_flags& f) {
   const std::string shown_host = host == "0.0.0.0" ? "127.0.0.1" : host;
   const std::string http_url = "http://" + shown_host + ":" + std::to_string((*server)->port());
 
-  watcher_options wo;
-  wo.redis_url = f.redis;
-  wo.key_prefix = f.key_prefix;
-  wo.self.node = id;
-  wo.self.role = "router";
-  wo.self.address = http_url;
-  wo.self.admin_address = (*forwarder)->front_endpoint();
-  auto watcher = std::make_unique<state_watcher>(wo, **forwarder);
-  if (auto r = watcher->start(); !r) {
-    spdlog::warn("event=redis_unreachable error=\"{}\" retry=background", r.error().message);
+  // The router's actors: the placement keeper (cache + heartbeat) and its events listener.
+  // Both are detached, so a scheduler thread is all the system needs.
+  caf::actor_system_config actor_cfg;
+  actor_cfg.set("scheduler.max-threads", std::size_t{1});
+  actor_cfg.set("scheduler.policy", caf::atom("sharing"));
+  std::optional<caf::actor_system> actors{std::in_place, actor_cfg};
+  keeper_options ko;
+  ko.redis_url = f.redis;
+  ko.key_prefix = f.key_prefix;
+  ko.self.node = id;
+  ko.self.role = "router";
+  ko.self.address = http_url;
+  ko.self.admin_address = (*forwarder)->front_endpoint();
+  auto keeper = spawn_placement_keeper(*actors, ko, **forwarder);
+  {
+    // The keeper loads the state before its first message: once this answers, the router
+    // knows the placement it had in Redis (or Redis was down: keep going, it retries).
+    caf::scoped_actor waiter{*actors};
+    bool loaded = false;
+    waiter->request(keeper, std::chrono::seconds(5), cached_atom::value)
+        .receive([&](std::int64_t, std::uint64_t nodes, std::uint64_t) { loaded = nodes > 0; },
+                 [](caf::error&) {});
+    if (!loaded) spdlog::info("event=no_nodes_yet retry=background");
   }
 
   spdlog::info("event=started http={} front={} auth={} max_inflight={} http_threads={}", http_url,
@@ -163,7 +182,15 @@ int run_router(const router_flags& f) {
   sigwait(&stop_signals, &sig);
   spdlog::info("event=stopping signal={}", sig);
   std::cout << "modelfleet router " << id << " stopping (signal " << sig << ")" << std::endl;
-  watcher.reset();     // stop touching the forwarder, deregister this router
+  {
+    // Deregister this router; then no actor touches the forwarder any more.
+    caf::scoped_actor waiter{*actors};
+    waiter->request(keeper, std::chrono::seconds(2), leave_atom::value)
+        .receive([](bool) {}, [](caf::error&) {});
+    caf::anon_send_exit(keeper, caf::exit_reason::user_shutdown);
+  }
+  destroy(keeper);     // a detached actor's thread ends only when its last handle is gone
+  actors.reset();      // waits for the keeper and the events listener
   server->reset();     // stop taking requests
   service->reset();    // finish queued state work
   forwarder->reset();  // answer what is still in flight

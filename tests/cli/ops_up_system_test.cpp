@@ -135,6 +135,13 @@ TEST_CASE("ops/up, the CLI end to end, ops/down") {
   CHECK(contains(up.output, "ModelFleet is up (2 workers, 2 replicas per tenant"));
   CHECK(contains(up.output, "API:          " + cluster.url()));
   CHECK(contains(up.output, "Admin UI:     " + cluster.url() + "/admin/"));
+  // The admin UI is served (GET) and HEAD answers the same status without a body.
+  CHECK(sh("curl -s -o /dev/null -w '%{http_code}' " + cluster.url() + "/admin/", {}).output ==
+        "200");
+  CHECK(
+      sh("curl -s -I -o /dev/null -w '%{http_code} %{size_download}' " + cluster.url() + "/admin/",
+         {})
+          .output == "200 0");
   CHECK(contains(up.output, "Admin token:  system-test-token"));
   CHECK(contains(up.output, "demo       prediction works"));
   CHECK(contains(up.output,

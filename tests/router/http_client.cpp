@@ -46,6 +46,7 @@ http_result http_request(const std::string& method, const std::string& url, cons
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   }
   if (method == "GET") curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  if (method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);  // do not wait for a body
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);

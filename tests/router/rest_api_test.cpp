@@ -61,6 +61,21 @@ TEST_CASE("health, readiness and metrics need no token") {
   CHECK(f.call("GET", "/nope", "", "").status == 404);
 }
 
+TEST_CASE("HEAD answers like GET without a body") {
+  router_fixture f;
+  auto get = f.call("GET", "/healthz", "", "");
+  auto head = f.call("HEAD", "/healthz", "", "");
+  CHECK(head.status == 200);
+  CHECK(head.body.empty());
+  CHECK(head.headers["content-length"] == std::to_string(get.body.size()));
+  CHECK(head.headers["content-type"] == get.headers["content-type"]);
+  // Same auth and routing as GET: no token on a protected route, an unknown path.
+  CHECK(f.call("HEAD", "/v1/tenants", "", "").status == 401);
+  CHECK(f.call("HEAD", "/nope", "", "").status == 404);
+  // Only where GET exists: HEAD on the POST-only predict route is not a route.
+  CHECK(f.call("HEAD", "/v1/tenants/t1/models/m/predict").status == 404);
+}
+
 TEST_CASE("auth matrix: admin / own tenant / other tenant / none") {
   router_fixture f;
   const std::string k1 = create_tenant(f, "t1");

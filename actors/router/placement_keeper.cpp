@@ -1,0 +1,187 @@
+// placement_keeper: events are hints to reload now; the periodic full reload is what makes the
+// cache correct after missed events, epoch gaps or a Redis restart.
+#include "actors/router/placement_keeper.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <utility>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "cluster/redis_registry.hpp"
+#include "cluster/redis_subscriber.hpp"
+
+namespace mf::router {
+
+namespace {
+
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using listen_atom = caf::atom_constant<caf::atom("listen")>;
+
+mf::cluster::redis_options lazy() {
+  mf::cluster::redis_options o;
+  o.lazy_connect = true;  // a router starts (and serves from its cache) while Redis is down
+  o.command_timeout = std::chrono::milliseconds(1000);
+  return o;
+}
+
+struct keeper_state {
+  static constexpr const char* name = "placement_keeper";
+  keeper_options options;
+  predict_forwarder* forwarder = nullptr;
+  std::optional<mf::cluster::redis_registry> registry;
+  std::chrono::steady_clock::time_point last_heartbeat{};
+  std::int64_t epoch = 0;  // of the cached placement
+  std::size_t nodes = 0;
+  std::uint64_t reloads = 0;
+
+  mf::cluster::redis_registry* reg() {
+    if (!registry) {
+      auto r = mf::cluster::redis_registry::connect(options.redis_url, options.key_prefix, lazy());
+      if (!r) return nullptr;
+      registry.emplace(std::move(*r));
+    }
+    return &*registry;
+  }
+
+  void heartbeat_if_due() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_heartbeat < std::chrono::milliseconds(options.heartbeat_ttl_ms / 3)) return;
+    auto* r = reg();
+    if (!r) return;
+    auto self = options.self;
+    self.last_heartbeat = mf::cluster::now_unix_ms();
+    self.inflight = static_cast<std::int64_t>(forwarder->stats().inflight);
+    if (r->heartbeat(self, options.heartbeat_ttl_ms)) last_heartbeat = now;
+  }
+
+  // On failure the forwarder keeps serving from the view it has.
+  void reload() {
+    auto* r = reg();
+    if (!r) return;
+    auto placement = r->get_placement();
+    if (!placement) return;
+    auto members = r->list_nodes();
+    if (!members) return;
+    cluster_view view{std::move(*placement), std::move(*members), {}};
+    if (auto tenants = r->list_tenants()) {
+      for (const auto& t : *tenants)
+        if (t.quota.requests_per_second > 0)
+          view.rate_limits[t.tenant] = t.quota.requests_per_second;
+    }
+    epoch = view.placement.epoch;
+    nodes = view.nodes.size();
+    ++reloads;
+    forwarder->update(std::move(view));
+  }
+};
+
+caf::behavior keeper(caf::stateful_actor<keeper_state>* self, keeper_options options,
+                     predict_forwarder* forwarder) {
+  auto& st = self->state;
+  st.options = std::move(options);
+  st.forwarder = forwarder;
+  st.heartbeat_if_due();
+  st.reload();  // before the first message: the router is useful as soon as it says ready
+  self->delayed_send(self, st.options.resync_every, tick_atom::value);
+  return {
+      [self](tick_atom) {
+        auto& st = self->state;
+        st.heartbeat_if_due();
+        st.reload();
+        self->delayed_send(self, st.options.resync_every, tick_atom::value);
+      },
+      [self](reload_atom) { self->state.reload(); },
+      [self](epoch_atom, std::int64_t announced) {
+        // Only a newer placement needs a reload; a jump of more than one epoch (missed
+        // events) is covered by the same full reload.
+        if (announced > self->state.epoch) self->state.reload();
+      },
+      [self](cached_atom) -> caf::result<std::int64_t, std::uint64_t, std::uint64_t> {
+        auto& st = self->state;
+        return {st.epoch, static_cast<std::uint64_t>(st.nodes), st.reloads};
+      },
+      [self](leave_atom) -> bool {
+        auto& st = self->state;
+        bool removed = false;
+        if (auto* r = st.reg()) removed = static_cast<bool>(r->remove_node(st.options.self.node));
+        self->quit();
+        return removed;
+      },
+  };
+}
+
+// Which keeper message an event payload asks for (nothing for events a router ignores).
+void dispatch_event(const caf::actor& keeper_actor, const std::string& payload) {
+  auto j = nlohmann::json::parse(payload, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return;
+  auto type_it = j.find("type");
+  if (type_it == j.end() || !type_it->is_string()) return;
+  const auto type = type_it->get<std::string>();
+  if (type == "placement") {
+    auto e = j.find("epoch");
+    if (e != j.end() && e->is_number_integer())
+      caf::anon_send(keeper_actor, epoch_atom::value, e->get<std::int64_t>());
+    else
+      caf::anon_send(keeper_actor, reload_atom::value);
+  } else if (type == "node_up" || type == "drain" || type == "tenant_deleted") {
+    caf::anon_send(keeper_actor, reload_atom::value);
+  }
+}
+
+struct listener_state {
+  static constexpr const char* name = "router_events";
+  std::optional<mf::cluster::redis_subscriber> subscriber;
+};
+
+caf::behavior events_listener(caf::stateful_actor<listener_state>* self, keeper_options options,
+                              caf::actor keeper_actor) {
+  self->send(self, listen_atom::value);
+  // The keeper's lifetime bounds the listener's.
+  self->monitor(keeper_actor);
+  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  return {
+      [self, options, keeper_actor](listen_atom) {
+        auto& st = self->state;
+        if (!st.subscriber) {
+          auto reg =
+              mf::cluster::redis_registry::connect(options.redis_url, options.key_prefix, lazy());
+          std::string channel = reg ? reg->events_channel() : options.key_prefix + "events";
+          auto sub = mf::cluster::redis_subscriber::connect(options.redis_url, {channel}, lazy());
+          if (!sub) {
+            self->delayed_send(self, std::chrono::milliseconds(500), listen_atom::value);
+            return;
+          }
+          st.subscriber.emplace(std::move(*sub));
+        }
+        // Bounded wait so the actor still sees its exit and down messages promptly.
+        auto msg = st.subscriber->next_message(std::chrono::milliseconds(200));
+        if (!msg) {  // Redis down: do not spin
+          self->delayed_send(self, std::chrono::milliseconds(250), listen_atom::value);
+          return;
+        }
+        if (*msg) {
+          if ((*msg)->type == mf::cluster::pubsub_message::kind::resubscribed)
+            caf::anon_send(keeper_actor, reload_atom::value);  // messages may have been missed
+          else
+            dispatch_event(keeper_actor, (*msg)->payload);
+        }
+        self->send(self, listen_atom::value);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_placement_keeper(caf::actor_system& system, keeper_options options,
+                                  predict_forwarder& forwarder) {
+  auto keeper_actor = system.spawn<caf::detached>(keeper, options, &forwarder);
+  system.spawn<caf::detached>(events_listener, std::move(options), keeper_actor);
+  return keeper_actor;
+}
+
+}  // namespace mf::router

@@ -1,0 +1,168 @@
+// The router's placement keeper (CAF actors) against a real redis-server: it loads the state
+// before it answers, follows placement events and node joins without waiting for its periodic
+// resync (set to a minute here, so only events can explain a reload), ignores stale epochs,
+// and deregisters the router on leave.
+#include <doctest/doctest.h>
+
+#include <chrono>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "actors/router/placement_keeper.hpp"
+#include "actors/router/predict_forwarder.hpp"
+#include "cluster/redis_registry.hpp"
+#include "cluster/redis_subscriber.hpp"
+#include "tests/support/redis_server_fixture.hpp"
+#include "tests/support/wait_until.hpp"
+
+using namespace std::chrono_literals;
+using namespace mf::router;
+
+namespace {
+
+struct cached {
+  std::int64_t epoch = -1;
+  std::uint64_t nodes = 0, reloads = 0;
+};
+
+cached ask(caf::actor_system& sys, const caf::actor& keeper) {
+  cached c;
+  caf::scoped_actor self{sys};
+  self->request(keeper, 5s, cached_atom::value)
+      .receive(
+          [&](std::int64_t e, std::uint64_t n, std::uint64_t r) {
+            c.epoch = e;
+            c.nodes = n;
+            c.reloads = r;
+          },
+          [](caf::error&) {});
+  return c;
+}
+
+mf::cluster::node_record worker(const std::string& name) {
+  mf::cluster::node_record n;
+  n.node = name;
+  n.role = "worker";
+  n.address = "tcp://127.0.0.1:1";
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("placement keeper: loads at start, follows events, deregisters on leave") {
+  mf::test::redis_server_fixture redis;
+  auto reg = mf::cluster::redis_registry::connect(redis.url(), "mf:");
+  REQUIRE(reg);
+  REQUIRE(reg->heartbeat(worker("w1"), 60000));
+  mf::cluster::placement p;
+  p.epoch = 3;
+  p.tenants["t1"] = {"w1"};
+  REQUIRE(reg->put_placement(p));
+
+  auto forwarder = predict_forwarder::start({});
+  REQUIRE(forwarder);
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", std::size_t{1});
+  caf::actor_system sys{cfg};
+  keeper_options ko;
+  ko.redis_url = redis.url();
+  ko.resync_every = 60s;  // only events may cause a reload within this test
+  ko.self.node = "r1";
+  ko.self.role = "router";
+  auto keeper = spawn_placement_keeper(sys, ko, **forwarder);
+
+  // The first answer already reflects Redis (the keeper loads before its first message).
+  auto first = ask(sys, keeper);
+  CHECK(first.epoch == 3);
+  CHECK(first.nodes == 2);  // w1 and the router itself (heartbeated before the load)
+  // update() hands the view to the forwarder's I/O thread: it applies it shortly after.
+  CHECK(mf::test::wait_until([&] { return (*forwarder)->stats().epoch == 3; }, 2000ms));
+
+  // Wait until the listener is subscribed: an event it sees moves the reload count.
+  REQUIRE(mf::test::wait_until(
+      [&] {
+        (void)reg->publish_event(R"({"type":"drain","node":"w1","draining":false})");
+        return ask(sys, keeper).reloads > first.reloads;
+      },
+      5000ms));
+
+  SUBCASE("a newer placement epoch is picked up from its event") {
+    p.epoch = 4;
+    p.tenants["t2"] = {"w1"};
+    REQUIRE(reg->put_placement(p));
+    CHECK(mf::test::wait_until([&] { return ask(sys, keeper).epoch == 4; }, 3000ms));
+    CHECK(mf::test::wait_until([&] { return (*forwarder)->stats().epoch == 4; }, 2000ms));
+  }
+
+  SUBCASE("a stale or repeated epoch does not cause a reload") {
+    const auto before = ask(sys, keeper).reloads;
+    caf::anon_send(keeper, epoch_atom::value, std::int64_t{3});
+    caf::anon_send(keeper, epoch_atom::value, std::int64_t{1});
+    const auto after = ask(sys, keeper);  // handled in order, after the two above
+    CHECK(after.reloads == before);
+    CHECK(after.epoch == 3);
+  }
+
+  SUBCASE("a joining worker is seen at once, not at the next resync") {
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(reg->heartbeat(worker("w2"), 60000));  // first beat: publishes node_up
+    CHECK(mf::test::wait_until([&] { return ask(sys, keeper).nodes == 3; }, 3000ms));
+    const auto seen_after = std::chrono::steady_clock::now() - t0;
+    MESSAGE("router saw the new worker after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(seen_after).count() << " ms");
+    CHECK(seen_after < 3s);
+  }
+
+  SUBCASE("garbage events change nothing") {
+    const auto before = ask(sys, keeper);
+    for (const char* junk : {"", "{", "[]", "null", R"({"type":7})", R"({"type":"placement"})",
+                             R"({"type":"placement","epoch":"9"})", "\xff\xfe"})
+      (void)reg->publish_event(junk);
+    // A later real event proves the listener survived the junk before it.
+    p.epoch = 5;
+    REQUIRE(reg->put_placement(p));
+    CHECK(mf::test::wait_until([&] { return ask(sys, keeper).epoch == 5; }, 3000ms));
+    CHECK(before.epoch == 3);
+  }
+
+  // leave removes this router's node record and stops the keeper.
+  bool removed = false;
+  {
+    caf::scoped_actor self{sys};
+    self->request(keeper, 5s, leave_atom::value)
+        .receive([&](bool ok) { removed = ok; }, [](caf::error&) {});
+  }
+  CHECK(removed);
+  auto nodes = reg->list_nodes();
+  REQUIRE(nodes);
+  for (const auto& n : *nodes) CHECK(n.node != "r1");
+  destroy(keeper);
+}
+
+TEST_CASE("registry: a heartbeat publishes node_up only when the node joins or comes back") {
+  mf::test::redis_server_fixture redis;
+  auto reg = mf::cluster::redis_registry::connect(redis.url(), "mf:");
+  REQUIRE(reg);
+  auto sub = mf::cluster::redis_subscriber::connect(redis.url(), {reg->events_channel()});
+  REQUIRE(sub);
+  auto next_node_up = [&](std::chrono::milliseconds wait) {
+    auto m = sub->next_message(wait);
+    return m && *m && (*m)->payload.find("\"node_up\"") != std::string::npos;
+  };
+  REQUIRE(reg->heartbeat(worker("w1"), 300));
+  CHECK(next_node_up(2000ms));
+  REQUIRE(reg->heartbeat(worker("w1"), 300));  // still alive: no event
+  CHECK_FALSE(next_node_up(300ms));
+  // Let the liveness key expire: the next beat is a comeback.
+  REQUIRE(mf::test::wait_until(
+      [&] {
+        auto nodes = reg->list_nodes();
+        return nodes && nodes->size() == 1 && (*nodes)[0].state == mf::cluster::node_state::down;
+      },
+      3000ms));
+  REQUIRE(reg->heartbeat(worker("w1"), 300));
+  CHECK(next_node_up(2000ms));
+}
