@@ -53,6 +53,13 @@ std::string coordinator_metrics::prometheus_text() const {
       versions_pruned.load());
   add(out, "modelfleet_coordinator_redis_errors_total", "counter", "failed registry calls",
       redis_errors.load());
+  add(out, "modelfleet_coordinator_nodes_unverified", "gauge",
+      "workers not verified over CURVE (not placed, no training)", nodes_unverified.load());
+  add(out, "modelfleet_coordinator_node_unverified_events_total", "counter",
+      "event=node_unverified log lines (a worker still not verified after the grace period)",
+      nodes_unverified_events.load());
+  add(out, "modelfleet_jobs_stale_reports_total", "counter",
+      "progress/results of a superseded attempt, dropped (attempt fencing)", stale_reports.load());
   return out;
 }
 

@@ -24,6 +24,11 @@ struct coordinator_metrics {
   std::atomic<std::uint64_t> versions_activated{0};
   std::atomic<std::uint64_t> versions_pruned{0};
   std::atomic<std::uint64_t> redis_errors{0};
+  // CURVE verification (node_verifier): workers not (yet) verified, and node_unverified events.
+  std::atomic<std::uint64_t> nodes_unverified{0};
+  std::atomic<std::uint64_t> nodes_unverified_events{0};
+  // Progress / results of a superseded attempt (or an unknown job) that were dropped.
+  std::atomic<std::uint64_t> stale_reports{0};
 
   std::string prometheus_text() const;
 };

@@ -5,6 +5,7 @@
 
 #include "actors/coordinator/job_scheduler.hpp"
 #include "actors/coordinator/leader_lease.hpp"
+#include "actors/coordinator/node_verifier.hpp"
 #include "actors/coordinator/placement_manager.hpp"
 #include "actors/coordinator/retention.hpp"
 #include "actors/coordinator/worker_links.hpp"
@@ -113,6 +114,8 @@ void coordinator_service::control_loop() {
                      milliseconds(config_.renew_interval_ms));
   placement_manager placement(registry, config_.replicas, config_.load_bound,
                               milliseconds(config_.move_grace_ms));
+  // With CURVE, only workers that answered over an authenticated link are placed or assigned.
+  node_verifier verifier(links, config_.curve.has_value(), metrics_);
   job_scheduler jobs(registry, blobs, links, config_, metrics_);
   jobs.set_published_hook([&](const std::string& tenant, const std::string& model) {
     auto pruned = prune_model(registry, blobs, tenant, model, config_.retention);
@@ -143,6 +146,7 @@ void coordinator_service::control_loop() {
         ++metrics_.leadership_changes;
         metrics_.lease_epoch = static_cast<std::uint64_t>(lease.epoch());
         placement.reset();
+        verifier.reset();
         resumed = false;
         next_nodes = {};
         break;
@@ -150,6 +154,7 @@ void coordinator_service::control_loop() {
         ++metrics_.leadership_changes;
         jobs.reset();
         placement.reset();
+        verifier.reset();
         resumed = false;
         break;
       case lease_change::none:
@@ -165,7 +170,11 @@ void coordinator_service::control_loop() {
       auto listed = registry.list_nodes();
       if (listed) {
         nodes = std::move(*listed);
-        auto written = placement.step(lease.epoch(), nodes, now);
+        verifier.step(nodes, now);
+        // While a worker's first CURVE probe is still out, wait rather than place without it.
+        auto written = verifier.settling(nodes, now)
+                           ? mf::expected<std::int64_t>(std::int64_t{0})
+                           : placement.step(lease.epoch(), verifier.eligible(nodes), now);
         if (written && *written > 0) {
           metrics_.placement_epoch = static_cast<std::uint64_t>(*written);
           ++metrics_.placement_writes;
@@ -179,7 +188,13 @@ void coordinator_service::control_loop() {
       } else {
         ++metrics_.redis_errors;
       }
-      next_nodes = now + milliseconds(config_.placement_interval_ms);
+      // Sooner while a probe is pending, so a verified worker is placed without waiting a
+      // whole placement interval.
+      next_nodes = now + milliseconds(verifier.settling(nodes, now)
+                                          ? std::min(config_.placement_interval_ms, 50)
+                                          : config_.placement_interval_ms);
+    } else if (verifier.enabled()) {
+      verifier.step(nodes, now);  // retries pings whose handshake was not done yet
     }
     if (!resumed && !nodes.empty()) {
       resumed = jobs.resume(nodes).has_value();
@@ -193,11 +208,14 @@ void coordinator_service::control_loop() {
       for (const auto& id : cancels) jobs.note_cancel(id);
     }
     if (resumed && (now >= next_jobs || wake_jobs_.exchange(false))) {
-      if (lease.is_leader(clock::now())) jobs.step(nodes, now);
+      if (lease.is_leader(clock::now())) jobs.step(nodes, verifier.eligible(nodes), now);
       next_jobs = now + milliseconds(200);
     }
     for (auto& message : links.poll(milliseconds(20))) {
       if (!lease.is_leader(clock::now())) break;
+      const auto reply = verifier.on_message(message, clock::now());
+      if (reply == node_verifier::reply::newly_verified) wake_placement_ = true;  // place it now
+      if (reply != node_verifier::reply::not_a_pong) continue;
       jobs.on_message(message);
     }
   }

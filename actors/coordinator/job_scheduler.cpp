@@ -227,7 +227,14 @@ protocol::train_result job_scheduler::result_from_record(const cluster::job_reco
 void job_scheduler::on_message(const inbound_message& message) {
   if (const auto* p = std::get_if<protocol::train_progress>(&message.message.body)) {
     auto it = running_.find(p->job_id);
-    if (it == running_.end() || it->second.attempt != p->attempt) return;
+    if (it == running_.end() || it->second.attempt != p->attempt) {
+      // Fenced: a superseded attempt (e.g. from a worker that was partitioned away and whose
+      // job was re-run) reports nothing that counts.
+      ++metrics_.stale_reports;
+      spdlog::debug("coordinator: event=stale_attempt kind=progress job={} attempt={} node={}",
+                    p->job_id, p->attempt, message.node);
+      return;
+    }
     auto& a = it->second;
     const auto now = clock::now();
     a.acknowledged = true;
@@ -238,6 +245,16 @@ void job_scheduler::on_message(const inbound_message& message) {
     return;
   }
   if (const auto* r = std::get_if<protocol::train_result>(&message.message.body)) {
+    auto it = running_.find(r->job_id);
+    if (it == running_.end() || it->second.attempt != static_cast<std::int64_t>(r->attempt)) {
+      ++metrics_.stale_reports;
+      spdlog::info(
+          "coordinator: event=stale_attempt kind=result job={} attempt={} node={} current={} "
+          "(dropped: the attempt was superseded)",
+          r->job_id, r->attempt, message.node,
+          it == running_.end() ? std::string("none") : std::to_string(it->second.attempt));
+      return;
+    }
     handle_result(*r);
   }
 }
@@ -671,8 +688,14 @@ void job_scheduler::assign_queued(const std::vector<cluster::node_record>& nodes
 }
 
 void job_scheduler::step(const std::vector<cluster::node_record>& nodes, clock::time_point now) {
+  step(nodes, nodes, now);
+}
+
+void job_scheduler::step(const std::vector<cluster::node_record>& nodes,
+                         const std::vector<cluster::node_record>& assignable,
+                         clock::time_point now) {
   check_running(nodes, now);
-  assign_queued(nodes, now);
+  assign_queued(assignable, now);
 }
 
 }  // namespace mf::coordinator

@@ -67,6 +67,11 @@ class job_scheduler {
   // to free slots. `nodes` is a fresh list_nodes().
   void step(const std::vector<cluster::node_record>& nodes,
             std::chrono::steady_clock::time_point now);
+  // The same, but new attempts go only to workers in `assignable` (a subset of `nodes`: e.g.
+  // the CURVE-verified ones); running attempts are still judged against all of `nodes`.
+  void step(const std::vector<cluster::node_record>& nodes,
+            const std::vector<cluster::node_record>& assignable,
+            std::chrono::steady_clock::time_point now);
 
   // A job_cancel event: remembered in memory too (the registry keeps cancel_requested across
   // fenced writes, but the hint makes the reaction immediate).

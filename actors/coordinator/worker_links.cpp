@@ -20,7 +20,8 @@ worker_links::~worker_links() {
 }
 
 mf::expected<void> worker_links::send(const std::string& node, const std::string& address,
-                                      const protocol::envelope& message) {
+                                      const protocol::envelope& message,
+                                      std::chrono::milliseconds wait) {
   auto encoded = protocol::encode(message);
   if (!encoded) return encoded.error();
   try {
@@ -50,7 +51,7 @@ mf::expected<void> worker_links::send(const std::string& node, const std::string
     auto& socket = *it->second.socket;
     // DEALER -> ROUTER: [empty delimiter][payload]. The connection may still be in progress
     // right after connect(): retry EAGAIN for a short while.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    const auto deadline = std::chrono::steady_clock::now() + wait;
     for (;;) {
       zmq::message_t delimiter;
       if (socket.send(delimiter, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {

@@ -31,10 +31,12 @@ class worker_links {
   worker_links(const worker_links&) = delete;
   worker_links& operator=(const worker_links&) = delete;
 
-  // Sends to `node` at `address`, (re)connecting if the address changed. Never blocks: a full
-  // or unreachable peer is errc::unavailable (the caller re-queues or retries).
+  // Sends to `node` at `address`, (re)connecting if the address changed. Waits at most `wait`
+  // for a connection still being made (0: one try); a full or unreachable peer is
+  // errc::unavailable (the caller re-queues or retries).
   mf::expected<void> send(const std::string& node, const std::string& address,
-                          const protocol::envelope& message);
+                          const protocol::envelope& message,
+                          std::chrono::milliseconds wait = std::chrono::milliseconds(500));
   // Waits up to `timeout` for frames on every socket and returns all that decoded; garbage is
   // logged and dropped.
   std::vector<inbound_message> poll(std::chrono::milliseconds timeout);

@@ -1,12 +1,17 @@
 // CURVE on a real cluster (--curve-keys, here through MODELFLEET_CURVE_KEYS): keyed nodes serve
-// predictions and training; a worker without the key, or with another cluster's key, never
-// gets a single frame from the router or the coordinator; a raw DEALER without the key gets no
-// reply from a keyed worker, the same DEALER with the key does.
+// predictions and training; a worker without the key, or with another cluster's key, registers
+// in Redis but is never placed (the coordinator only places workers that answered its ping over
+// CURVE), over several placement epochs, and never gets a single frame from the router or the
+// coordinator; a keyed worker joining later is verified and placed; a raw DEALER without the
+// key gets no reply from a keyed worker, the same DEALER with the key does.
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
@@ -111,11 +116,52 @@ TEST_CASE("CURVE cluster: keyed nodes serve; keyless and foreign-key workers get
   }
   c.start_worker("w3", {"--curve-keys", other_dir});  // another cluster's key
 
-  c.create_tenant("t1");
-  c.upload_model("t1", "m", small_artifact());
-  REQUIRE_MESSAGE(mf::test::wait_until([&] { return c.placement("t1").size() == 3; }, 20s),
+  // Both intruders registered (they have Redis) before any tenant exists.
+  REQUIRE_MESSAGE(mf::test::wait_until(
+                      [&] {
+                        const auto r = http_request("GET", c.base() + "/v1/cluster/nodes", "",
+                                                    c.admin_headers());
+                        return r.status == 200 && r.body.find("\"w2\"") != std::string::npos &&
+                               r.body.find("\"w3\"") != std::string::npos;
+                      },
+                      20s),
                   c.logs());
+
+  // Several placement epochs (one per new tenant): every one lists only the keyed worker,
+  // although replicas=3 would put every tenant on every registered worker.
+  const std::vector<std::string> only_w1{"w1"};
+  std::set<long> epochs;
+  for (const std::string t : {"t1", "t2", "t3", "t4"}) {
+    c.create_tenant(t);
+    c.upload_model(t, "m", small_artifact());
+    REQUIRE_MESSAGE(mf::test::wait_until([&] { return !c.placement(t).empty(); }, 20s), c.logs());
+    epochs.insert(c.placement_epoch());
+    for (const std::string seen : {"t1", "t2", "t3", "t4"}) {
+      if (seen > t) break;
+      const auto owners = c.placement(seen);
+      CHECK_MESSAGE(owners == only_w1, seen << " placed on " << owners.size() << " workers");
+    }
+  }
+  MESSAGE("placement epochs checked: " << epochs.size());
+  CHECK(epochs.size() >= 3);
   REQUIRE_MESSAGE(c.wait_predict_ok("t1", "m", 20s), c.logs());
+
+  // The coordinator says why: one event=node_unverified per intruder, and a gauge of 2.
+  const std::string coordinator_log = c.coordinator("c1").log();
+  auto count = [&](const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = coordinator_log.find(needle); at != std::string::npos;
+         at = coordinator_log.find(needle, at + 1))
+      ++n;
+    return n;
+  };
+  CHECK_MESSAGE(count("event=node_unverified node=w2 ") == 1, coordinator_log);
+  CHECK_MESSAGE(count("event=node_unverified node=w3 ") == 1, coordinator_log);
+  CHECK(count("event=node_unverified node=w1 ") == 0);
+  const auto metrics =
+      http_request("GET", c.coordinator_admin("c1") + "/metrics", "", {}, 2000ms).body;
+  CHECK_MESSAGE(metrics.find("\nmodelfleet_coordinator_nodes_unverified 2\n") != std::string::npos,
+                metrics);
 
   // Predictions: all answered (by w1; a try on an intruder times out and moves on).
   auto headers = c.admin_headers();
@@ -145,6 +191,21 @@ TEST_CASE("CURVE cluster: keyed nodes serve; keyless and foreign-key workers get
   CHECK_MESSAGE(finished, record.dump() << "\n" << c.logs());
   CHECK_MESSAGE(record.value("status", "") == "succeeded", record.dump());
   CHECK(record.value("node", "") == "w1");
+
+  // A keyed worker joining later is verified and placed next to w1; the intruders still not.
+  c.start_worker("w4");
+  const std::vector<std::string> keyed{"w1", "w4"};
+  CHECK_MESSAGE(mf::test::wait_until(
+                    [&] {
+                      auto p = c.placement("t1");
+                      std::sort(p.begin(), p.end());
+                      return p == keyed;
+                    },
+                    20s),
+                c.logs());
+  for (const std::string t : {"t1", "t2", "t3", "t4"}) {
+    for (const auto& owner : c.placement(t)) CHECK_MESSAGE((owner == "w1" || owner == "w4"), t);
+  }
 
   // Not one frame reached the intruders; the keyed worker got plenty.
   const long w1 = frames_in(c, "w1"), w2 = frames_in(c, "w2"), w3 = frames_in(c, "w3");
