@@ -37,6 +37,7 @@ using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using beat_atom = caf::atom_constant<caf::atom("beat")>;
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
 
 // A request for a lease: version < 0 = the active version.
 struct lease_request {

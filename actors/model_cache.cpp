@@ -50,6 +50,11 @@ void model_cache::remove(entry_map::iterator it, bool count_eviction) {
   // Someone else may still hold a lease: keep accounting for it until they let go.
   if (it->second.entry.use_count() > 1) retired_.emplace_back(it->second.entry);
   if (count_eviction) ++evictions_;
+  // Swap-remove from the sampling order.
+  const std::size_t i = it->second.index;
+  order_[i] = order_.back();
+  order_[i]->second.index = i;
+  order_.pop_back();
   entries_.erase(it);
 }
 
@@ -132,28 +137,54 @@ std::vector<model_key> model_cache::keys_lru_order() const {
   return out;
 }
 
+std::size_t model_cache::plan_bytes(const plan_state& plan, const std::string& tenant) const {
+  std::size_t used = tenant_bytes(tenant);
+  if (auto f = plan.freed.find(tenant); f != plan.freed.end()) used -= f->second;
+  return used;
+}
+
+bool model_cache::victim_allowed(const plan_state& plan, const model_key& k,
+                                 const std::string& tenant, bool of_tenant, std::size_t fair_share,
+                                 bool only_over_share) const {
+  if ((k.tenant == tenant) != of_tenant) return false;
+  if (!pins_.empty() && pins_.count(k)) return false;
+  if (!plan.removed.empty() && plan.removed.count(k)) return false;
+  return !only_over_share || plan_bytes(plan, k.tenant) > fair_share;
+}
+
 // Least recently used unpinned key among: the tenant's own models (of_tenant) or the other
 // tenants' models (optionally only those tenants above their fair share), skipping keys the
-// plan already removes. One scan per victim; inserts that need no victim never get here.
+// plan already removes. Exact for small caches and for a tenant's own models (a key range);
+// sampled otherwise (policy point 4). Inserts that need no victim never get here.
 std::optional<model_key> model_cache::lru_of(const plan_state& plan, const std::string& tenant,
                                              bool of_tenant, std::size_t fair_share,
                                              bool only_over_share) const {
-  auto bytes_of = [&](const std::string& t) -> std::size_t {
-    auto it = plan.tenant_used.find(t);
-    return it == plan.tenant_used.end() ? 0 : it->second;
-  };
   const model_key* best = nullptr;
   std::uint64_t best_stamp = std::numeric_limits<std::uint64_t>::max();
-  for (const auto& [k, slot] : entries_) {
+  auto consider = [&](const model_key& k, const entry_slot& slot) {
     ++plan_work_;
-    if ((k.tenant == tenant) != of_tenant || pins_.count(k)) continue;
-    if (only_over_share && bytes_of(k.tenant) <= fair_share) continue;
-    if (!plan.removed.empty() && plan.removed.count(k)) continue;
+    if (!victim_allowed(plan, k, tenant, of_tenant, fair_share, only_over_share)) return false;
     auto stamp = slot.entry->last_use.load(std::memory_order_relaxed);
     if (stamp < best_stamp) {
       best_stamp = stamp;
       best = &k;
     }
+    return true;
+  };
+  if (of_tenant) {
+    for (auto it = entries_.lower_bound(model_key{tenant, {}, 0});
+         it != entries_.end() && it->first.tenant == tenant; ++it)
+      consider(it->first, it->second);
+  } else if (order_.size() > exact_lru_limit) {
+    std::uniform_int_distribution<std::size_t> pick(0, order_.size() - 1);
+    std::size_t matched = 0;
+    for (std::size_t a = 0; a < lru_sample_attempts && matched < lru_sample; ++a) {
+      const auto it = order_[pick(rng_)];
+      if (consider(it->first, it->second)) ++matched;
+    }
+  }
+  if (!best && !of_tenant) {  // small cache, or the sample found nothing allowed: exact scan
+    for (const auto& [k, slot] : entries_) consider(k, slot);
   }
   if (!best) return std::nullopt;
   return *best;
@@ -161,11 +192,9 @@ std::optional<model_key> model_cache::lru_of(const plan_state& plan, const std::
 
 std::optional<model_key> model_cache::pick_victim(const plan_state& plan, const std::string& tenant,
                                                   std::size_t incoming) const {
-  const auto& used = plan.tenant_used;
-  std::size_t tenants = used.size() + (used.count(tenant) ? 0 : 1);
-  std::size_t fair_share = budget_ / std::max<std::size_t>(1, tenants);
-  auto self_it = used.find(tenant);
-  std::size_t self_bytes = self_it == used.end() ? 0 : self_it->second;
+  const std::size_t self_bytes = plan_bytes(plan, tenant);
+  const std::size_t tenants = plan_tenants(plan) + (self_bytes == 0 ? 1 : 0);
+  const std::size_t fair_share = budget_ / std::max<std::size_t>(1, tenants);
   bool self_over = self_bytes + incoming > fair_share;
   if (self_over) {
     if (auto k = lru_of(plan, tenant, true, fair_share, false)) return k;
@@ -197,7 +226,8 @@ mf::expected<model_cache::insert_result> model_cache::insert(
   auto entry = std::make_shared<cache_entry>(key, std::move(model), bytes);
   used_ += bytes;
   tenant_used_[key.tenant] += bytes;
-  entries_.emplace(std::move(key), entry_slot{entry});
+  auto placed = entries_.emplace(std::move(key), entry_slot{entry, order_.size()}).first;
+  order_.push_back(placed);
   result.entry = std::move(entry);
   return result;
 }
@@ -216,16 +246,12 @@ mf::expected<void> model_cache::plan_victims(const model_key& key, std::size_t b
   if (self_used + bytes <= quota && used + bytes <= budget_) return {};
 
   plan_state plan;
-  plan.tenant_used = tenant_used_;  // one counter per tenant
   auto take = [&](const model_key& k) {
     auto it = entries_.find(k);
     const std::size_t b = it->second.entry->bytes;
     plan.removed.insert(k);
-    auto t = plan.tenant_used.find(k.tenant);
-    if (t != plan.tenant_used.end()) {
-      t->second -= b;
-      if (t->second == 0) plan.tenant_used.erase(t);
-    }
+    if (b > 0 && plan_bytes(plan, k.tenant) == b) ++plan.tenants_emptied;
+    plan.freed[k.tenant] += b;
     return b;
   };
   if (replaced != entries_.end()) take(key);

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -25,6 +26,10 @@ namespace mf::actors {
 //     above their fair share; otherwise the inserting tenant evicts its own LRU models first.
 //  3. Pinned models are never evicted. If no allowed victim remains, insert fails (overloaded)
 //     and the cache is left as it was before the call.
+//  4. "LRU" is exact up to `exact_lru_limit` entries and for a tenant's own models; above it,
+//     the victim among other tenants' models is the least recently used of a random sample
+//     (Redis-style approximated LRU: an exact scan per victim made a full 10,000-model cache
+//     spend its time walking the cache), falling back to a full scan when the sample finds none.
 // Evicted entries stop counting against the budget but are tracked as "retired" until the last
 // lease on them is dropped, so reported memory stays honest while predictions finish.
 class model_cache {
@@ -77,16 +82,29 @@ class model_cache {
  private:
   struct entry_slot {
     std::shared_ptr<cache_entry> entry;
+    std::size_t index = 0;  // position in order_ (for O(1) removal and random sampling)
   };
   using entry_map = std::map<model_key, entry_slot>;
 
-  using tenant_bytes_map = std::unordered_map<std::string, std::size_t>;
-  // Planning state: keys already chosen to go and the per-tenant bytes after they went. Sized by
-  // victims and tenants, never by the cache, so planning does not copy the cache.
+ public:
+  static constexpr std::size_t exact_lru_limit = 256;
+  static constexpr std::size_t lru_sample = 24;            // candidates compared per victim
+  static constexpr std::size_t lru_sample_attempts = 512;  // random picks before a full scan
+
+ private:
+  // Planning state: keys already chosen to go and the bytes they free per tenant. Sized by the
+  // victims, never by the cache or the tenant count, so planning copies nothing.
   struct plan_state {
     std::set<model_key> removed;
-    tenant_bytes_map tenant_used;
+    std::unordered_map<std::string, std::size_t> freed;
+    std::size_t tenants_emptied = 0;  // tenants whose every byte the plan frees
   };
+  std::size_t plan_bytes(const plan_state& plan, const std::string& tenant) const;
+  std::size_t plan_tenants(const plan_state& plan) const {
+    return tenant_used_.size() - plan.tenants_emptied;
+  }
+  bool victim_allowed(const plan_state& plan, const model_key& k, const std::string& tenant,
+                      bool of_tenant, std::size_t fair_share, bool only_over_share) const;
   std::optional<model_key> pick_victim(const plan_state& plan, const std::string& inserting_tenant,
                                        std::size_t incoming) const;
   std::optional<model_key> lru_of(const plan_state& plan, const std::string& tenant, bool of_tenant,
@@ -101,6 +119,8 @@ class model_cache {
   std::uint64_t evictions_ = 0;
   mutable std::uint64_t plan_work_ = 0;
   entry_map entries_;
+  std::vector<entry_map::iterator> order_;  // every entry once, in no particular order
+  mutable std::minstd_rand rng_{0x6d66};    // sampling only: fixed seed, reproducible tests
   std::unordered_map<std::string, std::size_t> tenant_used_;
   std::unordered_map<std::string, std::size_t> quotas_;
   std::set<model_key> pins_;

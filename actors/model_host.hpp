@@ -41,7 +41,9 @@ using model_host_actor = caf::typed_actor<
     caf::reacts_to<placement_atom, std::vector<std::string>>,
     caf::reacts_to<pin_atom, model_key, bool>,
     caf::reacts_to<quota_atom, std::string, std::uint64_t>,  // 0 = no quota
-    caf::replies_to<stats_atom>::with<host_stats>, caf::reacts_to<tick_atom>>;
+    caf::replies_to<stats_atom>::with<host_stats>, caf::reacts_to<tick_atom>,
+    // Internal: one snapshot publish for all loads finished since the last one.
+    caf::reacts_to<publish_atom>>;
 
 struct model_host_config {
   std::size_t budget_bytes = std::size_t{1} << 30;
@@ -52,6 +54,9 @@ struct model_host_config {
   // Housekeeping period: gauges, malloc_trim after releases.
   std::chrono::milliseconds tick_interval{500};
   std::function<void(const std::string&)> log;  // one line per event; may be empty
+  // One line per model loaded or evicted (routine churn: thousands per second under a cold
+  // workload, so the worker logs these at debug level); may be empty.
+  std::function<void(const std::string&)> trace;
 };
 
 model_host_actor spawn_model_host(caf::actor_system& system, model_host_config config);

@@ -53,6 +53,7 @@ expected<void> memory_registry::insert_tenant(std::string_view tenant, const ten
   d.quota = quota;
   d.keys[key.key_id] = key;
   keys_by_hash_[key.hash] = key;
+  emit(simple_event("tenant_updated", {{"tenant", t}}));
   return {};
 }
 
@@ -93,6 +94,7 @@ expected<void> memory_registry::set_quota(std::string_view tenant, const tenant_
   auto it = tenants_.find(std::string(tenant));
   if (it == tenants_.end()) return not_found("tenant '" + std::string(tenant) + "' not found");
   it->second.quota = quota;
+  emit(simple_event("tenant_updated", {{"tenant", it->first}}));
   return {};
 }
 

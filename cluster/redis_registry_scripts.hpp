@@ -14,6 +14,7 @@ redis.call('SADD', P..'tenants', t)
 redis.call('HSET', P..'tenant:'..t, 'created_at', ARGV[3], 'quota', ARGV[4])
 redis.call('HSET', P..'tenant:'..t..':keys', ARGV[5], ARGV[7])
 redis.call('SET', P..'key:'..ARGV[6], ARGV[7])
+redis.call('PUBLISH', P..'events', ARGV[8])
 return 1
 )lua";
 
@@ -31,6 +32,7 @@ local P, t = ARGV[1], ARGV[2]
 if redis.call('SISMEMBER', P..'tenants', t) == 0 then
   return redis.error_reply('NOTFOUND tenant '..t..' not found') end
 redis.call('HSET', P..'tenant:'..t, 'quota', ARGV[3])
+redis.call('PUBLISH', P..'events', ARGV[4])
 return 1
 )lua";
 

@@ -210,6 +210,7 @@ int run_worker(const worker_options& o) {
   hc.cell = cell;
   hc.metrics = metrics;
   hc.log = [](const std::string& line) { spdlog::info("event=model_host {}", line); };
+  hc.trace = [](const std::string& line) { spdlog::debug("event=model_host {}", line); };
   auto host = mf::actors::spawn_model_host(sys, hc);
 
   mf::actors::predictor_config pc{cell, host, metrics, sock};

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -35,6 +36,11 @@ struct keeper_state {
   predict_forwarder* forwarder = nullptr;
   std::optional<mf::cluster::redis_registry> registry;
   std::chrono::steady_clock::time_point last_heartbeat{};
+  // Tenant rate limits: listing every tenant is the expensive part of a reload (10,000+
+  // records), so it runs at start, on tenant events and every `tenants_every`, not every tick.
+  std::map<std::string, std::int64_t> rate_limits;
+  bool tenants_due = true;
+  std::chrono::steady_clock::time_point tenants_loaded{};
   std::int64_t epoch = 0;  // of the cached placement
   std::size_t nodes = 0;
   std::uint64_t reloads = 0;
@@ -67,12 +73,17 @@ struct keeper_state {
     if (!placement) return;
     auto members = r->list_nodes();
     if (!members) return;
-    cluster_view view{std::move(*placement), std::move(*members), {}};
-    if (auto tenants = r->list_tenants()) {
-      for (const auto& t : *tenants)
-        if (t.quota.requests_per_second > 0)
-          view.rate_limits[t.tenant] = t.quota.requests_per_second;
+    const auto now = std::chrono::steady_clock::now();
+    if (tenants_due || now - tenants_loaded >= options.tenants_every) {
+      if (auto tenants = r->list_tenants()) {
+        rate_limits.clear();
+        for (const auto& t : *tenants)
+          if (t.quota.requests_per_second > 0) rate_limits[t.tenant] = t.quota.requests_per_second;
+        tenants_due = false;
+        tenants_loaded = now;
+      }
     }
+    cluster_view view{std::move(*placement), std::move(*members), rate_limits};
     epoch = view.placement.epoch;
     nodes = view.nodes.size();
     ++reloads;
@@ -96,14 +107,20 @@ caf::behavior keeper(caf::stateful_actor<keeper_state>* self, keeper_options opt
         self->delayed_send(self, st.options.resync_every, tick_atom::value);
       },
       [self](reload_atom) { self->state.reload(); },
+      [self](tenants_atom) {
+        self->state.tenants_due = true;
+        self->state.reload();
+      },
       [self](epoch_atom, std::int64_t announced) {
         // Only a newer placement needs a reload; a jump of more than one epoch (missed
         // events) is covered by the same full reload.
         if (announced > self->state.epoch) self->state.reload();
       },
-      [self](cached_atom) -> caf::result<std::int64_t, std::uint64_t, std::uint64_t> {
+      [self](
+          cached_atom) -> caf::result<std::int64_t, std::uint64_t, std::uint64_t, std::uint64_t> {
         auto& st = self->state;
-        return {st.epoch, static_cast<std::uint64_t>(st.nodes), st.reloads};
+        return {st.epoch, static_cast<std::uint64_t>(st.nodes), st.reloads,
+                static_cast<std::uint64_t>(st.rate_limits.size())};
       },
       [self](leave_atom) -> bool {
         auto& st = self->state;
@@ -128,8 +145,10 @@ void dispatch_event(const caf::actor& keeper_actor, const std::string& payload) 
       caf::anon_send(keeper_actor, epoch_atom::value, e->get<std::int64_t>());
     else
       caf::anon_send(keeper_actor, reload_atom::value);
-  } else if (type == "node_up" || type == "drain" || type == "tenant_deleted") {
+  } else if (type == "node_up" || type == "drain") {
     caf::anon_send(keeper_actor, reload_atom::value);
+  } else if (type == "tenant_updated" || type == "tenant_deleted") {
+    caf::anon_send(keeper_actor, tenants_atom::value);
   }
 }
 
@@ -166,7 +185,7 @@ caf::behavior events_listener(caf::stateful_actor<listener_state>* self, keeper_
         }
         if (*msg) {
           if ((*msg)->type == mf::cluster::pubsub_message::kind::resubscribed)
-            caf::anon_send(keeper_actor, reload_atom::value);  // messages may have been missed
+            caf::anon_send(keeper_actor, tenants_atom::value);  // messages may have been missed
           else
             dispatch_event(keeper_actor, (*msg)->payload);
         }

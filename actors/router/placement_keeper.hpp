@@ -23,22 +23,28 @@ class actor_system;
 
 namespace mf::router {
 
-using reload_atom = caf::atom_constant<caf::atom("reload")>;  // reload now (event hint)
-using epoch_atom = caf::atom_constant<caf::atom("epoch")>;    // (epoch): placement event
-using cached_atom = caf::atom_constant<caf::atom("cached")>;  // -> (epoch, nodes, reloads)
-using leave_atom = caf::atom_constant<caf::atom("leave")>;    // deregister, then quit -> bool
+using reload_atom = caf::atom_constant<caf::atom("reload")>;    // reload now (event hint)
+using epoch_atom = caf::atom_constant<caf::atom("epoch")>;      // (epoch): placement event
+using cached_atom = caf::atom_constant<caf::atom("cached")>;    // -> (epoch, nodes, reloads)
+using leave_atom = caf::atom_constant<caf::atom("leave")>;      // deregister, then quit -> bool
+using tenants_atom = caf::atom_constant<caf::atom("tenants")>;  // reload incl. tenant limits
 
 struct keeper_options {
   std::string redis_url;
   std::string key_prefix = "mf:";
   std::chrono::milliseconds resync_every{1000};
-  mf::cluster::node_record self;  // heartbeated with role "router"
+  std::chrono::milliseconds tenants_every{30000};  // tenant rate limits, besides their events
+  mf::cluster::node_record self;                   // heartbeated with role "router"
   std::int64_t heartbeat_ttl_ms = 3000;
 };
 
+// Events: a newer placement epoch, node_up and drain reload placement + nodes; tenant_updated
+// (quota set, tenant created), tenant_deleted and a resubscribe also reload the tenants' rate
+// limits.
 // Spawns the keeper (which loads the state once before it handles anything else) and its
 // events listener. `forwarder` must outlive the actor system. The keeper answers
-// (cached_atom) -> (std::int64_t epoch, std::uint64_t nodes, std::uint64_t reloads) and
+// (cached_atom) -> (std::int64_t epoch, std::uint64_t nodes, std::uint64_t reloads,
+// std::uint64_t tenants_with_rate_limit) and
 // (leave_atom) -> bool (removes the router's node record; the keeper then quits).
 caf::actor spawn_placement_keeper(caf::actor_system& system, keeper_options options,
                                   predict_forwarder& forwarder);

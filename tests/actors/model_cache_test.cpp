@@ -183,3 +183,34 @@ TEST_CASE("loading 20,000 models under budget plans no eviction walk; a full cac
   CHECK(c.used_bytes() <= c.budget());
   CHECK(c.plan_work() <= 3 * n);
 }
+
+TEST_CASE("a full cache of 10,000 one-model tenants evicts by sample, not by walking the cache") {
+  // W2's shape: many tenants, one small model each, budget full. Each eviction used to examine
+  // every entry (and copy every tenant's byte counter).
+  constexpr std::size_t n = 10000;
+  model_cache c(n * 10);
+  auto model = fake_model::make(1, 0);
+  for (std::size_t i = 0; i < n; ++i)
+    REQUIRE(c.insert(model_key{"t" + std::to_string(i), "m", 1}, model, 10));
+  tick();
+  // The newer half is touched after the older half: victims must come from the older half.
+  for (std::size_t i = n / 2; i < n; ++i)
+    REQUIRE(c.find(model_key{"t" + std::to_string(i), "m", 1}));
+  const auto before = c.plan_work();
+  constexpr std::size_t inserts = 1000;
+  std::size_t from_older_half = 0;
+  for (std::size_t i = 0; i < inserts; ++i) {
+    auto r = c.insert(model_key{"new" + std::to_string(i), "m", 1}, model, 10);
+    REQUIRE(r);
+    REQUIRE(r->evicted.size() == 1);
+    const auto& victim = r->evicted[0].tenant;
+    if (victim.rfind("t", 0) == 0 && std::stoul(victim.substr(1)) < n / 2) ++from_older_half;
+    CHECK(c.used_bytes() <= c.budget());
+  }
+  const double per_insert = static_cast<double>(c.plan_work() - before) / inserts;
+  MESSAGE("entries examined per evicting insert: " << per_insert << " (cache of " << n << ")");
+  CHECK(per_insert <= static_cast<double>(2 * model_cache::lru_sample_attempts));
+  // Approximate LRU: a sample of 24 misses the older half with probability 2^-24 per victim.
+  CHECK(from_older_half == inserts);
+  CHECK(c.size() == n);
+}

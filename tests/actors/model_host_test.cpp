@@ -338,9 +338,20 @@ TEST_CASE("a publish after one load rebuilds one snapshot shard and shares the r
     f.world->add("t" + std::to_string(i % 5), "m" + std::to_string(i), 1, true);
   for (int i = 0; i < n; ++i)
     REQUIRE(f.lease("t" + std::to_string(i % 5), "m" + std::to_string(i)).entry);
+  // A lease is answered at once; the snapshot follows with the next (coalesced) publish.
+  auto published = [&](int i) {
+    return mf::test::wait_until(
+        [&] {
+          return f.cell->load()->lookup({"t" + std::to_string(i % 5), "m" + std::to_string(i)},
+                                        -1) != nullptr;
+        },
+        std::chrono::seconds(5), std::chrono::milliseconds(1));
+  };
+  REQUIRE(published(n - 1));
   auto before = f.cell->load();
   REQUIRE(!before->shards.empty());
   REQUIRE(f.lease("t0", "m" + std::to_string(n)).entry);
+  REQUIRE(published(n));
   auto after = f.cell->load();
   CHECK(after->generation > before->generation);
   REQUIRE(after->shards.size() == before->shards.size());

@@ -153,8 +153,9 @@ TEST_CASE("memory registry publishes events") {
   REQUIRE(reg.reserve_version_id("t", "m"));
   REQUIRE(
       reg.publish_version("t", "m", mf::cluster::test::make_version(1), true, "upload", "admin"));
-  REQUIRE(seen.size() == 1);
-  CHECK(seen[0] == activated_event("t", "m", 0, 1));
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0] == R"({"type":"tenant_updated","tenant":"t"})");
+  CHECK(seen[1] == activated_event("t", "m", 0, 1));
   CHECK(reg.events() == seen);
 }
 

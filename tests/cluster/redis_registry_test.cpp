@@ -120,7 +120,7 @@ TEST_CASE("registry changes arrive as events on pub/sub") {
   REQUIRE(reg->publish_event("{\"type\":\"custom\"}"));
 
   std::vector<std::string> got;
-  while (got.size() < 3) {
+  while (got.size() < 4) {
     auto m = sub->next_message(std::chrono::milliseconds(2000));
     REQUIRE(m);
     REQUIRE(m->has_value());
@@ -128,9 +128,10 @@ TEST_CASE("registry changes arrive as events on pub/sub") {
     got.push_back((*m)->payload);
   }
   // The Lua-built activation event is the same JSON the memory registry emits.
-  CHECK(got[0] == activated_event("t", "m", 0, 1));
-  CHECK(got[1] == placement_event(3));
-  CHECK(got[2] == "{\"type\":\"custom\"}");
+  CHECK(got[0] == R"({"type":"tenant_updated","tenant":"t"})");  // created
+  CHECK(got[1] == activated_event("t", "m", 0, 1));
+  CHECK(got[2] == placement_event(3));
+  CHECK(got[3] == "{\"type\":\"custom\"}");
   auto none = sub->next_message(std::chrono::milliseconds(50));
   REQUIRE(none);
   CHECK(!none->has_value());

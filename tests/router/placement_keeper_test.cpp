@@ -25,7 +25,7 @@ namespace {
 
 struct cached {
   std::int64_t epoch = -1;
-  std::uint64_t nodes = 0, reloads = 0;
+  std::uint64_t nodes = 0, reloads = 0, limited = 0;
 };
 
 cached ask(caf::actor_system& sys, const caf::actor& keeper) {
@@ -33,10 +33,11 @@ cached ask(caf::actor_system& sys, const caf::actor& keeper) {
   caf::scoped_actor self{sys};
   self->request(keeper, 5s, cached_atom::value)
       .receive(
-          [&](std::int64_t e, std::uint64_t n, std::uint64_t r) {
+          [&](std::int64_t e, std::uint64_t n, std::uint64_t r, std::uint64_t l) {
             c.epoch = e;
             c.nodes = n;
             c.reloads = r;
+            c.limited = l;
           },
           [](caf::error&) {});
   return c;
@@ -114,6 +115,15 @@ TEST_CASE("placement keeper: loads at start, follows events, deregisters on leav
     MESSAGE("router saw the new worker after "
             << std::chrono::duration_cast<std::chrono::milliseconds>(seen_after).count() << " ms");
     CHECK(seen_after < 3s);
+  }
+
+  SUBCASE("a tenant's new rate limit is picked up from its event, not a 30 s listing") {
+    REQUIRE(reg->create_tenant("t1"));
+    CHECK(ask(sys, keeper).limited == 0);
+    mf::cluster::tenant_quota limited;
+    limited.requests_per_second = 5;
+    REQUIRE(reg->set_quota("t1", limited));
+    CHECK(mf::test::wait_until([&] { return ask(sys, keeper).limited == 1; }, 3000ms));
   }
 
   SUBCASE("garbage events change nothing") {
