@@ -1,6 +1,6 @@
 // density: the W6 fast path — N copies of one small model artifact loaded into a worker's model
-// cache in this process (no cluster, no REST seeding), reporting RSS, bytes/model and load cost.
-// Blocking and single-threaded; call from one thread at a time.
+// host in this process (no cluster, no REST seeding), reporting RSS, bytes/model and load cost.
+// Blocking; call from one thread at a time.
 #pragma once
 
 #include <cstddef>
@@ -19,11 +19,11 @@ struct density_options {
   bool progress = false;      // a progress line on stderr
 };
 
-// Loads `models` copies (tenants bench-0 .. bench-N-1, model m, version 1) exactly as a worker's
-// model host does (load_artifact, then model_cache::insert with model::memory_bytes()), then
-// builds the snapshot the predictors read once. Reports RSS before/after, (RSS delta)/N, the
-// models' own memory estimate, per-load latency percentiles and the cost of one full snapshot
-// publish at N models (the model host rebuilds the snapshot after every load).
+// Cold-loads `models` copies (tenants bench-0 .. bench-N-1, model m, version 1) one request at
+// a time through a real model host actor, as a worker's predictors do on a miss (a loader
+// deserializes the artifact, the host inserts it into the cache and publishes the snapshot,
+// the lease comes back). Reports RSS before/after, (RSS delta)/N, the models' own memory
+// estimate, per-model cold-load latency percentiles and how many models the snapshot serves.
 mf::expected<nlohmann::json> run_density(const density_options& options);
 
 }  // namespace mf::bench

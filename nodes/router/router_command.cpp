@@ -5,10 +5,12 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -39,7 +41,7 @@ struct router_flags {
   std::string admin_token_file;
   std::string store = "fs:var/blobs";
   std::string web_root;
-  std::size_t http_threads = 2;
+  std::size_t http_threads = 0;  // 0 = one per two cores, at least one
   std::size_t blocking_threads = 2;
   std::size_t max_inflight = 4096;
   std::int64_t default_deadline_ms = 1000;
@@ -135,7 +137,12 @@ int run_router(const router_flags& f) {
     spdlog::error("event=start_failed error=\"{}\"", service.error().message);
     return 1;
   }
-  auto server = http_server::start(**service, host, port, f.http_threads,
+  // One HTTP thread per two cores (why: on 2 cores a second HTTP thread only added context
+  // switches next to the forwarder and ZeroMQ threads; W1 c8 went 7.7k -> 11.6k req/s with one).
+  const std::size_t http_threads =
+      f.http_threads ? f.http_threads
+                     : std::max<std::size_t>(1, std::thread::hardware_concurrency() / 2);
+  auto server = http_server::start(**service, host, port, http_threads,
                                    std::chrono::milliseconds(f.header_timeout_ms));
   if (!server) {
     spdlog::error("event=start_failed error=\"{}\"", server.error().message);
@@ -172,7 +179,7 @@ int run_router(const router_flags& f) {
 
   spdlog::info("event=started http={} front={} auth={} max_inflight={} http_threads={}", http_url,
                (*forwarder)->front_endpoint().empty() ? "off" : (*forwarder)->front_endpoint(),
-               token.empty() ? "off" : "on", f.max_inflight, f.http_threads);
+               token.empty() ? "off" : "on", f.max_inflight, http_threads);
   // The ready line is a protocol line for supervisors (ops/up): plain text on stdout always.
   std::cout << "modelfleet router " << id << " ready http=" << http_url;
   if (!(*forwarder)->front_endpoint().empty())
@@ -222,7 +229,9 @@ void add_router_command(CLI::App& app) {
                   "File whose first line is the admin token");
   cmd->add_option("--store", f->store, "Blob store: fs:/path or redis")->capture_default_str();
   cmd->add_option("--web-root", f->web_root, "Directory served at /admin/ (empty = none)");
-  cmd->add_option("--http-threads", f->http_threads, "HTTP I/O threads")->capture_default_str();
+  cmd->add_option("--http-threads", f->http_threads,
+                  "HTTP I/O threads (0 = one per two cores, at least one)")
+      ->capture_default_str();
   cmd->add_option("--blocking-threads", f->blocking_threads,
                   "Threads (each with a Redis connection) for state routes")
       ->capture_default_str();
