@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -24,6 +25,18 @@ std::string tail(const std::string& s, std::size_t n = 3000) {
 }
 
 }  // namespace
+
+double time_scale() {
+  const char* v = std::getenv("MODELFLEET_TIME_SCALE");
+  if (!v || !*v) return 1.0;
+  const double x = std::atof(v);
+  return x >= 1.0 ? x : 1.0;
+}
+
+std::chrono::milliseconds scaled(std::chrono::milliseconds bound) {
+  return std::chrono::milliseconds(
+      static_cast<std::int64_t>(static_cast<double>(bound.count()) * time_scale()));
+}
 
 std::string ready_value(const mf::test::child_process& p, const std::string& key) {
   const std::string log = p.log();

@@ -31,6 +31,12 @@ struct cluster_options {
 // The value of key=... on the first " ready " line of a process log, or "".
 std::string ready_value(const mf::test::child_process& p, const std::string& key);
 
+// MODELFLEET_TIME_SCALE (default 1, at least 1): ops/test sets it for the ASan+UBSan run, where
+// everything is several times slower. Tests multiply their time bounds by it (and may shrink
+// their work by it) rather than weakening what they assert.
+double time_scale();
+std::chrono::milliseconds scaled(std::chrono::milliseconds bound);
+
 // A tiny linear-regression artifact (2 features, y = 2a + b) made with mf_ml.
 std::string small_artifact();
 
