@@ -41,6 +41,11 @@ CLI::App* add_worker_command(CLI::App& app, worker_options& o) {
       ->capture_default_str();
   w->add_option("--predictors", o.predictors, "Predictor actors (0 = 2 per scheduler thread)")
       ->capture_default_str();
+  w->add_option("--scheduler", o.scheduler,
+                "CAF scheduler policy: sharing (idle threads block) or stealing (idle threads "
+                "poll every 50 us: lower wake-up latency, a core's worth of context switches)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sharing", "stealing"}));
   w->add_option("--loaders", o.loaders, "Loader threads (blob read + artifact deserialize)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 64u));

@@ -23,7 +23,8 @@ struct worker_options {
   std::string log_level = "info";
   unsigned predictors = 0;  // 0 = 2 per scheduler thread
   unsigned loaders = 2;
-  unsigned threads = 0;  // CAF scheduler threads; 0 = hardware concurrency
+  unsigned threads = 0;               // CAF scheduler threads; 0 = hardware concurrency
+  std::string scheduler = "sharing";  // CAF scheduler policy: sharing | stealing
   unsigned heartbeat_ms = 1000;
   unsigned heartbeat_ttl_ms = 3000;
   unsigned drain_timeout_ms = 10000;

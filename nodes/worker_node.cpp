@@ -187,7 +187,8 @@ int run_worker(const worker_options& o) {
   // blocking: on 2 cores that burnt a core in context switches and, next to a training job,
   // delayed every other process by up to 200 ms (perf sched). The sharing policy blocks on a
   // condition variable, so idle scheduler threads cost nothing.
-  cfg.set("scheduler.policy", caf::atom("sharing"));
+  cfg.set("scheduler.policy",
+          o.scheduler == "stealing" ? caf::atom("stealing") : caf::atom("sharing"));
   caf::actor_system sys{cfg};
 
   auto metrics = std::make_shared<mf::actors::worker_metrics>();

@@ -132,7 +132,9 @@ mf::expected<nlohmann::json> run_density(const density_options& o) {
     const auto t0 = clock_type::now();
     // One cold request at a time: the latency is a cold load as a predictor sees it
     // (host -> loader -> insert -> lease back).
-    self->request(host, std::chrono::seconds(30), mf::actors::load_atom::value,
+    // No timeout: CAF 0.17 delivers each request's timeout message even after the reply, and a
+    // long-lived scoped actor then rescans them all on every receive (quadratic).
+    self->request(host, caf::infinite, mf::actors::load_atom::value,
                   mf::actors::lease_request{{"bench-" + std::to_string(i), "m"}, -1})
         .receive(
             [&](mf::actors::lease_reply& reply) {
