@@ -221,7 +221,7 @@ TEST_CASE("fault 5: a worker cut off (frozen) is declared dead, tenants move, re
                                 {"load", s.to_json()}};
   MESSAGE("fault 5: " << j.dump() << " -> " << write_figures("fault5_partition", j));
   CHECK_MESSAGE(moved, c.logs());
-  CHECK(moved_ms < 3000);
+  CHECK(moved_ms < 3000 * time_scale());
   CHECK_MESSAGE(rejoined, http_request("GET", c.base() + "/v1/cluster/nodes", "", headers).body
                               << "\n"
                               << c.logs());

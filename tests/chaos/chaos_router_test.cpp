@@ -24,6 +24,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Under ASan the router's freed memory sits in the allocator's quarantine (256 MiB by default)
+// before it is reused: RSS grows by up to that much with no queue growing at all.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long sanitizer_rss_allowance_kib = 256 * 1024;
+#else
+constexpr long sanitizer_rss_allowance_kib = 0;
+#endif
+
 long proc_status_kib(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
@@ -134,8 +142,9 @@ TEST_CASE("fault 8: overload at 3x capacity is shed with 429, not queued") {
   CHECK(shed > 0);
   CHECK(other == 0);
   CHECK(s.ok > 0);
-  CHECK(s.p99_ms < 1000);                    // admitted requests stay within the deadline
-  CHECK(rss_peak - rss_before < 64 * 1024);  // flat: no unbounded queue
+  CHECK(s.p99_ms < 1000 * time_scale());  // admitted requests stay within the deadline
+  // flat: no unbounded queue
+  CHECK(rss_peak - rss_before < 64 * 1024 + sanitizer_rss_allowance_kib);
 }
 
 TEST_CASE("fault 7: 1,000 idle connections and slowloris senders do not starve others") {
@@ -226,11 +235,11 @@ TEST_CASE("fault 7: 1,000 idle connections and slowloris senders do not starve o
                                 {"others", s.to_json()}};
   MESSAGE("fault 7: " << j.dump() << " -> " << write_figures("fault7_slow_clients", j));
   CHECK(s.failed == 0);
-  CHECK(s.p99_ms < 250);
+  CHECK(s.p99_ms < 250 * time_scale());
   CHECK(idle_closed == idle.size());
   CHECK(slow_closed == slow.size());
   // 2 s limit + RESTinio's timer check period (1 s) + this thread's polling, on a loaded
   // 2-core CI machine: every close well within 4 s (without the limit they stay 60 s).
-  CHECK(idle_open_ms < 4000);
-  CHECK(slow_open_ms < 4000);
+  CHECK(idle_open_ms < 4000 * time_scale());
+  CHECK(slow_open_ms < 4000 * time_scale());
 }
