@@ -89,7 +89,7 @@ struct model_host_state {
   bool released_since_trim = false;
   // The shards of the last published snapshot, and the models changed since (incremental
   // publishes rebuild only their shards; every other shard is shared with the old snapshot).
-  std::vector<std::shared_ptr<const snapshot_shard>> shards;
+  std::vector<std::shared_ptr<const snapshot_group>> groups;
   std::set<model_ref> changed;
 
   bool publish_scheduled = false;  // a publish_atom is in the mailbox
@@ -114,14 +114,10 @@ struct model_host_state {
 
 using host_pointer = model_host_actor::stateful_pointer<model_host_state>;
 
-// A publish copies the shard pointer table plus the shards it touches: 1,024 keeps both small
-// from a few models up to the 1 M of the density benchmark (~1,000 entries per shard there).
-constexpr std::size_t snapshot_shards = 1024;
-
 void store_snapshot(host_pointer self) {
   auto& st = self->state;
   auto snap = std::make_shared<snapshot>();
-  snap->shards = st.shards;  // pointer copies; the shards themselves are immutable
+  snap->groups = st.groups;  // 64 pointer copies; groups and shards are immutable
   snap->generation = ++st.generation;
   st.cfg.cell->store(std::move(snap));
   auto& m = *st.cfg.metrics;
@@ -135,16 +131,23 @@ void store_snapshot(host_pointer self) {
 void publish(host_pointer self) {
   auto& st = self->state;
   st.changed.clear();
-  std::vector<std::shared_ptr<snapshot_shard>> fresh(snapshot_shards);
+  std::vector<std::shared_ptr<snapshot_shard>> fresh(snapshot::shard_count);
   for (auto& sh : fresh) sh = std::make_shared<snapshot_shard>();
   for (auto& e : st.cache->entries())
-    fresh[snapshot::shard_of(ref_of(e->key), snapshot_shards)]->versions.emplace(e->key, e);
+    fresh[snapshot::shard_of(ref_of(e->key))]->versions.emplace(e->key, e);
   for (const auto& [ref, version] : st.active) {
-    auto& sh = *fresh[snapshot::shard_of(ref, snapshot_shards)];
+    auto& sh = *fresh[snapshot::shard_of(ref)];
     auto it = sh.versions.find(model_key{ref.tenant, ref.model, version});
     if (it != sh.versions.end()) sh.active.emplace(ref, it->second);
   }
-  st.shards.assign(fresh.begin(), fresh.end());
+  st.groups.assign(snapshot::group_count, nullptr);
+  for (std::size_t g = 0; g < snapshot::group_count; ++g) {
+    auto group = std::make_shared<snapshot_group>();
+    group->shards.assign(
+        fresh.begin() + static_cast<std::ptrdiff_t>(g * snapshot::shards_per_group),
+        fresh.begin() + static_cast<std::ptrdiff_t>((g + 1) * snapshot::shards_per_group));
+    st.groups[g] = std::move(group);
+  }
   store_snapshot(self);
 }
 
@@ -154,10 +157,14 @@ void publish(host_pointer self) {
 void publish_changed(host_pointer self) {
   auto& st = self->state;
   std::map<std::size_t, std::set<model_ref>> by_shard;
-  for (auto& ref : st.changed) by_shard[snapshot::shard_of(ref, snapshot_shards)].insert(ref);
+  for (auto& ref : st.changed) by_shard[snapshot::shard_of(ref)].insert(ref);
   st.changed.clear();
+  std::map<std::size_t, std::shared_ptr<snapshot_group>> touched;  // copied once per publish
   for (auto& [idx, refs] : by_shard) {
-    auto sh = std::make_shared<snapshot_shard>(*st.shards[idx]);
+    const std::size_t g = idx / snapshot::shards_per_group, leaf = idx % snapshot::shards_per_group;
+    auto& group = touched[g];
+    if (!group) group = std::make_shared<snapshot_group>(*st.groups[g]);
+    auto sh = std::make_shared<snapshot_shard>(*group->shards[leaf]);
     std::erase_if(sh->versions, [&](const auto& kv) { return refs.count(ref_of(kv.first)) != 0; });
     for (const auto& ref : refs) {
       sh->active.erase(ref);
@@ -167,8 +174,9 @@ void publish_changed(host_pointer self) {
         if (it != sh->versions.end()) sh->active.emplace(ref, it->second);
       }
     }
-    st.shards[idx] = std::move(sh);
+    group->shards[leaf] = std::move(sh);
   }
+  for (auto& [g, group] : touched) st.groups[g] = std::move(group);
   store_snapshot(self);
 }
 

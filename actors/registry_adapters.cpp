@@ -39,7 +39,7 @@ class registry_model_source final : public model_source {
             "model " + to_string(ref) + " version " + std::to_string(version) + " not found";
       return e;
     }
-    auto model = mf::ml::load_artifact(*bytes);
+    auto model = mf::ml::load_artifact(*bytes, {.keep_metrics = false});  // metrics: registry
     if (!model) return model.error();
     loaded_model out;
     out.key = model_key{ref.tenant, ref.model, version};

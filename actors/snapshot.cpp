@@ -3,8 +3,8 @@
 namespace mf::actors {
 
 lease snapshot::lookup(const model_ref& ref, std::int64_t version) const {
-  if (!shards.empty()) {
-    const snapshot_shard& s = *shards[shard_of(ref, shards.size())];
+  if (!groups.empty()) {
+    const snapshot_shard& s = *shard_at(shard_of(ref));
     if (version < 0) {
       auto it = s.active.find(ref);
       return it == s.active.end() ? nullptr : it->second;

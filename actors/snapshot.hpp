@@ -19,19 +19,31 @@ struct snapshot_shard {
   std::unordered_map<model_ref, lease, model_ref_hash> active;
 };
 
+// A group of leaf shards: the middle level of the snapshot's two-level table.
+struct snapshot_group {
+  std::vector<std::shared_ptr<const snapshot_shard>> shards;  // shards_per_group, never null
+};
+
 // The predict hot path reads one snapshot per request, so a request sees either the old or the
 // new active version, never a mix; the lease it takes keeps its model alive past any unload.
 struct snapshot {
-  // Flat maps, for a snapshot built in one go (tools, benches); used when `shards` is empty.
+  // Flat maps, for a snapshot built in one go (tools, benches); used when `groups` is empty.
   std::unordered_map<model_key, lease, model_key_hash> versions;
   std::unordered_map<model_ref, lease, model_ref_hash> active;
-  // Sharded by model_ref (why: the model host republishes only the shards a change touched and
-  // shares the others with the previous snapshot, so one publish copies ~n/shards entries).
-  std::vector<std::shared_ptr<const snapshot_shard>> shards;
+  // Sharded by model_ref in a two-level table (why: the model host republishes only the leaf
+  // shards a change touched and shares everything else with the previous snapshot; a publish
+  // copies 64 group pointers + 256 leaf pointers + one leaf of ~n/16,384 entries, which stays
+  // small from a few models to the 1 M of the density benchmark).
+  static constexpr std::size_t group_count = 64;
+  static constexpr std::size_t shards_per_group = 256;
+  static constexpr std::size_t shard_count = group_count * shards_per_group;
+  std::vector<std::shared_ptr<const snapshot_group>> groups;  // empty, or group_count
   std::uint64_t generation = 0;
 
-  static std::size_t shard_of(const model_ref& ref, std::size_t shard_count) {
-    return model_ref_hash{}(ref) % shard_count;
+  static std::size_t shard_of(const model_ref& ref) { return model_ref_hash{}(ref) % shard_count; }
+  // Leaf shard `index` (0 .. shard_count-1); requires a sharded snapshot.
+  const std::shared_ptr<const snapshot_shard>& shard_at(std::size_t index) const {
+    return groups[index / shards_per_group]->shards[index % shards_per_group];
   }
 
   // The active version's entry (version < 0) or that exact version; nullptr on a miss.

@@ -281,8 +281,14 @@ mf::expected<artifact_info> inspect_artifact(std::string_view bytes) {
 }
 
 mf::expected<std::shared_ptr<const model>> load_artifact(std::string_view bytes) {
+  return load_artifact(bytes, load_options{});
+}
+
+mf::expected<std::shared_ptr<const model>> load_artifact(std::string_view bytes,
+                                                         const load_options& options) {
   auto d = decode(bytes);
   if (!d) return std::move(d).error();
+  if (!options.keep_metrics) d->meta.validation = {};
   const auto* info = detail::find_algorithm(d->meta.algorithm);
   try {
     detail::payload_reader in(d->payload);

@@ -34,6 +34,14 @@ mf::expected<artifact_info> inspect_artifact(std::string_view bytes);
 // invalid_input.
 mf::expected<std::shared_ptr<const model>> load_artifact(std::string_view bytes);
 
+struct load_options {
+  // Validation metrics (still checked) are kept on the model. A serving worker reads them from
+  // the registry, never from the loaded model: dropping them saves ~300 B per small model.
+  bool keep_metrics = true;
+};
+mf::expected<std::shared_ptr<const model>> load_artifact(std::string_view bytes,
+                                                         const load_options& options);
+
 // Lower-case hex SHA-256 (OpenSSL).
 std::string sha256_hex(std::string_view bytes);
 

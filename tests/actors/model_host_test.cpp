@@ -349,18 +349,21 @@ TEST_CASE("a publish after one load rebuilds one snapshot shard and shares the r
   };
   REQUIRE(published(n - 1));
   auto before = f.cell->load();
-  REQUIRE(!before->shards.empty());
+  REQUIRE(!before->groups.empty());
   REQUIRE(f.lease("t0", "m" + std::to_string(n)).entry);
   REQUIRE(published(n));
   auto after = f.cell->load();
   CHECK(after->generation > before->generation);
-  REQUIRE(after->shards.size() == before->shards.size());
-  std::size_t rebuilt = 0, entries = 0;
-  for (std::size_t i = 0; i < after->shards.size(); ++i) {
-    rebuilt += after->shards[i] != before->shards[i] ? 1 : 0;
-    entries += after->shards[i]->versions.size();
+  REQUIRE(after->groups.size() == before->groups.size());
+  std::size_t rebuilt = 0, entries = 0, groups_rebuilt = 0;
+  for (std::size_t g = 0; g < after->groups.size(); ++g)
+    groups_rebuilt += after->groups[g] != before->groups[g] ? 1 : 0;
+  for (std::size_t i = 0; i < mf::actors::snapshot::shard_count; ++i) {
+    rebuilt += after->shard_at(i) != before->shard_at(i) ? 1 : 0;
+    entries += after->shard_at(i)->versions.size();
   }
   CHECK(rebuilt == 1);
+  CHECK(groups_rebuilt == 1);
   CHECK(entries == n + 1);
   // The new snapshot serves every model, the old one is unchanged (readers holding it see no mix).
   for (int i = 0; i <= n; ++i) {

@@ -128,3 +128,26 @@ TEST_CASE("inspect_artifact reads the envelope without the payload parser") {
   CHECK(info->created_unix_ms > 1600000000000);
   CHECK(info->sha256_hex.size() == 64);
 }
+
+TEST_CASE("loading without metrics (the worker's way) keeps predictions and saves memory") {
+  auto data = test::circle(40);
+  auto t = train("logistic_regression", {}, data, {});
+  REQUIRE(t);
+  const std::string bytes = serialize_artifact(*t->model);
+  auto full = load_artifact(bytes);
+  auto lean = load_artifact(bytes, {.keep_metrics = false});
+  REQUIRE(full);
+  REQUIRE(lean);
+  CHECK_FALSE((*full)->validation_metrics().values.empty());
+  CHECK((*lean)->validation_metrics().values.empty());
+  CHECK((*lean)->memory_bytes() < (*full)->memory_bytes());
+  prediction a, b;
+  REQUIRE((*full)->predict(data.features, data.rows(), a));
+  REQUIRE((*lean)->predict(data.features, data.rows(), b));
+  CHECK(a.values == b.values);
+  CHECK(a.probabilities == b.probabilities);
+  // A corrupt artifact is refused the same way with either option.
+  std::string bad = bytes;
+  bad[bad.size() / 2] ^= 0x5a;
+  CHECK_FALSE(load_artifact(bad, {.keep_metrics = false}));
+}
