@@ -66,6 +66,9 @@ std::string worker_metrics::render_prometheus(const std::string& node) const {
          "Models loaded from the blob store.", cache_loads, node);
   sample(out, "modelfleet_worker_cache_load_failures_total", "counter", "Loads that failed.",
          cache_load_failures, node);
+  sample(out, "modelfleet_worker_preloads_skipped_total", "counter",
+         "Placed models not preloaded because the cache was 90 % full (they load on first use).",
+         preloads_skipped, node);
   sample(out, "modelfleet_worker_cache_evictions_total", "counter",
          "Models evicted by the memory policy.", cache_evictions, node);
   sample(out, "modelfleet_worker_models_loaded", "gauge", "Models resident in memory.",

@@ -34,6 +34,7 @@ struct worker_metrics {
   std::atomic<std::uint64_t> cache_misses{0};
   std::atomic<std::uint64_t> cache_loads{0};
   std::atomic<std::uint64_t> cache_load_failures{0};
+  std::atomic<std::uint64_t> preloads_skipped{0};  // placed models not preloaded: cache ~full
   std::atomic<std::uint64_t> cache_evictions{0};
   std::atomic<std::uint64_t> models_loaded{0};
   std::atomic<std::uint64_t> memory_bytes{0};          // resident in the cache

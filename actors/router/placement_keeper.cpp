@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <utility>
@@ -22,6 +23,13 @@ namespace {
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using listen_atom = caf::atom_constant<caf::atom("listen")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+
+// Events are coalesced (why: creating 20,000 tenants publishes 20,000 events; a reload per event,
+// each listing every tenant, kept a router busy for minutes): placement and membership events
+// reload within `event_delay`, tenant events list the tenants at most once per `tenants_gap`.
+constexpr std::chrono::milliseconds event_delay{20};
+constexpr std::chrono::milliseconds tenants_gap{1000};
 
 mf::cluster::redis_options lazy() {
   mf::cluster::redis_options o;
@@ -40,6 +48,7 @@ struct keeper_state {
   // records), so it runs at start, on tenant events and every `tenants_every`, not every tick.
   std::map<std::string, std::int64_t> rate_limits;
   bool tenants_due = true;
+  bool flush_scheduled = false;
   std::chrono::steady_clock::time_point tenants_loaded{};
   std::int64_t epoch = 0;  // of the cached placement
   std::size_t nodes = 0;
@@ -74,7 +83,8 @@ struct keeper_state {
     auto members = r->list_nodes();
     if (!members) return;
     const auto now = std::chrono::steady_clock::now();
-    if (tenants_due || now - tenants_loaded >= options.tenants_every) {
+    if ((tenants_due && now - tenants_loaded >= tenants_gap) ||
+        now - tenants_loaded >= options.tenants_every) {
       if (auto tenants = r->list_tenants()) {
         rate_limits.clear();
         for (const auto& t : *tenants)
@@ -91,6 +101,22 @@ struct keeper_state {
   }
 };
 
+using keeper_pointer = caf::stateful_actor<keeper_state>*;
+
+void request_flush(keeper_pointer self, std::chrono::milliseconds delay) {
+  if (self->state.flush_scheduled) return;
+  self->state.flush_scheduled = true;
+  self->delayed_send(self, delay, flush_atom::value);
+}
+
+// How long until the tenants may be listed again (at least the event delay).
+std::chrono::milliseconds tenants_wait(const keeper_state& st) {
+  const auto since = std::chrono::steady_clock::now() - st.tenants_loaded;
+  if (since >= tenants_gap) return event_delay;
+  return std::max(event_delay,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(tenants_gap - since));
+}
+
 caf::behavior keeper(caf::stateful_actor<keeper_state>* self, keeper_options options,
                      predict_forwarder* forwarder) {
   auto& st = self->state;
@@ -106,15 +132,21 @@ caf::behavior keeper(caf::stateful_actor<keeper_state>* self, keeper_options opt
         st.reload();
         self->delayed_send(self, st.options.resync_every, tick_atom::value);
       },
-      [self](reload_atom) { self->state.reload(); },
+      [self](reload_atom) { request_flush(self, event_delay); },
       [self](tenants_atom) {
         self->state.tenants_due = true;
-        self->state.reload();
+        request_flush(self, tenants_wait(self->state));
       },
       [self](epoch_atom, std::int64_t announced) {
         // Only a newer placement needs a reload; a jump of more than one epoch (missed
         // events) is covered by the same full reload.
-        if (announced > self->state.epoch) self->state.reload();
+        if (announced > self->state.epoch) request_flush(self, event_delay);
+      },
+      [self](flush_atom) {
+        auto& st = self->state;
+        st.flush_scheduled = false;
+        st.reload();
+        if (st.tenants_due) request_flush(self, tenants_wait(st));  // listed too recently
       },
       [self](
           cached_atom) -> caf::result<std::int64_t, std::uint64_t, std::uint64_t, std::uint64_t> {
