@@ -374,6 +374,8 @@ mf::expected<void> job_scheduler::publish(const attempt_state& a,
     return pub.error();
   ++metrics_.versions_published;
   if (activate) ++metrics_.versions_activated;
+  // Retention before the job shows succeeded: whoever sees the job done sees the pruned list.
+  if (on_published_) on_published_(a.tenant, a.model);
   auto done = update_job(a.job_id, [&](cluster::job_record& j) {
     j.status = cluster::job_status::succeeded;
     j.version = a.version;
@@ -386,7 +388,6 @@ mf::expected<void> job_scheduler::publish(const attempt_state& a,
   ++metrics_.jobs_succeeded;
   spdlog::info("coordinator: job {} -> {}/{} v{}{}", a.job_id, a.tenant, a.model, a.version,
                activate ? " (activated)" : "");
-  if (on_published_) on_published_(a.tenant, a.model);
   return done;
 }
 
