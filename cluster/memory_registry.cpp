@@ -76,6 +76,13 @@ expected<tenant_record> memory_registry::get_tenant(std::string_view tenant) {
   return r;
 }
 
+expected<std::vector<std::string>> memory_registry::list_tenant_names() {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [name, d] : tenants_) out.push_back(name);  // std::map: sorted
+  return out;
+}
+
 expected<std::vector<tenant_record>> memory_registry::list_tenants() {
   std::lock_guard lock(mutex_);
   std::vector<tenant_record> out;

@@ -150,11 +150,18 @@ expected<tenant_record> redis_registry::get_tenant(std::string_view tenant) {
   return tenant_from_replies(t, (*r)[0], (*r)[1]);
 }
 
-expected<std::vector<tenant_record>> redis_registry::list_tenants() {
+expected<std::vector<std::string>> redis_registry::list_tenant_names() {
   MF_TRY(names, cmd({"SMEMBERS", key("tenants")}));
   std::vector<std::string> sorted;
+  sorted.reserve(names->elements().size());
   for (const auto& n : names->elements()) sorted.push_back(n.str());
   std::sort(sorted.begin(), sorted.end());
+  return sorted;
+}
+
+expected<std::vector<tenant_record>> redis_registry::list_tenants() {
+  MF_TRY(names, list_tenant_names());
+  const std::vector<std::string>& sorted = *names;
   std::vector<tenant_record> out;
   out.reserve(sorted.size());
   // Pipelined in chunks (why: one round trip per tenant made a 10,000-tenant listing take

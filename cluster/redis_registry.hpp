@@ -22,6 +22,7 @@ class redis_registry final : public registry {
   expected<void> ping() override;
   expected<tenant_record> get_tenant(std::string_view tenant) override;
   expected<std::vector<tenant_record>> list_tenants() override;
+  expected<std::vector<std::string>> list_tenant_names() override;
   expected<void> set_quota(std::string_view tenant, const tenant_quota& quota) override;
   expected<void> delete_tenant(std::string_view tenant) override;
   expected<std::vector<key_record>> list_keys(std::string_view tenant) override;

@@ -40,6 +40,8 @@ class registry {
   expected<created_key> add_key(std::string_view tenant);
   virtual expected<tenant_record> get_tenant(std::string_view tenant) = 0;
   virtual expected<std::vector<tenant_record>> list_tenants() = 0;  // sorted by name
+  // Names only, sorted (one read; what placement needs, every few hundred ms).
+  virtual expected<std::vector<std::string>> list_tenant_names() = 0;
   virtual expected<void> set_quota(std::string_view tenant, const tenant_quota& quota) = 0;
   // Removes the tenant, its keys, models, versions, history, queued and recorded jobs.
   // Artifacts are the caller's (blob_store::remove_prefix) — after this returns.

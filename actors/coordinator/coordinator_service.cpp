@@ -83,7 +83,8 @@ void coordinator_service::event_loop() {
         std::lock_guard lock(cancels_mutex_);
         cancels_.push_back(event["job_id"].get<std::string>());
       }
-      if (type == "drain" || type == "tenant_deleted" || type == "tenant_created" || type == "node")
+      if (type == "drain" || type == "tenant_deleted" || type == "tenant_updated" ||
+          type == "node_up")
         wake_placement_ = true;
     } catch (...) {
       // Not ours to judge: other roles may publish other payloads.

@@ -71,11 +71,10 @@ mf::expected<std::int64_t> placement_manager::step(std::int64_t lease_epoch,
     weights.push_back(cluster::node_weight{n.node, n.weight > 0 ? n.weight : 1.0,
                                            n.state == cluster::node_state::draining});
   }
-  auto tenants = registry_.list_tenants();
-  if (!tenants) return tenants.error();
-  std::vector<std::string> names;
-  names.reserve(tenants->size());
-  for (const auto& t : *tenants) names.push_back(t.tenant);
+  // Names only: one SMEMBERS per step, whatever the tenant count.
+  auto listed = registry_.list_tenant_names();
+  if (!listed) return listed.error();
+  const std::vector<std::string>& names = *listed;
 
   const tenant_nodes target = cluster::compute_placement(weights, names, replicas_, load_bound_);
   auto current = registry_.get_placement();
