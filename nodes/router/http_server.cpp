@@ -94,8 +94,9 @@ struct http_server::impl {
 mf::expected<std::unique_ptr<http_server>> http_server::start(
     router_service& service, const std::string& address, std::uint16_t port, std::size_t threads,
     std::chrono::milliseconds header_timeout) {
-  auto p = std::make_unique<impl>();
+  auto p = std::make_shared<impl>();
   auto* raw = p.get();
+  std::weak_ptr<impl> weak = p;  // the handler lives in impl->server: no owning cycle
   try {
     p->server =
         std::make_unique<server_t>(restinio::external_io_context(p->io), [&](auto& settings) {
@@ -111,7 +112,7 @@ mf::expected<std::unique_ptr<http_server>> http_server::start(
               .acceptor_post_bind_hook([raw](asio::ip::tcp::acceptor& acceptor) {
                 raw->bound_port.store(acceptor.local_endpoint().port());
               })
-              .request_handler([&service](restinio::request_handle_t req) {
+              .request_handler([&service, weak](restinio::request_handle_t req) {
                 api_request r;
                 const auto& h = req->header();
                 r.method = std::string(h.method().c_str());
@@ -134,8 +135,17 @@ mf::expected<std::unique_ptr<http_server>> http_server::start(
                     std::string(h.get_field_or(restinio::http_field::authorization, ""));
                 r.deadline_ms = std::string(h.get_field_or("X-Request-Deadline-Ms", ""));
                 r.body = req->body();
-                service.handle(std::move(r), [req, head](api_response resp) {
-                  head ? send_head(req, std::move(resp)) : send(req, std::move(resp));
+                // A reply may come after the server stopped (a blocking-work thread finishing):
+                // it keeps the io_context alive until its request handle is gone (why: the
+                // connection's timers live in the io_context; ASan saw a use after free).
+                struct pending_reply {
+                  std::shared_ptr<impl> keep;      // destroyed last
+                  restinio::request_handle_t req;  // destroyed first
+                };
+                auto pending = std::make_shared<pending_reply>(pending_reply{weak.lock(), req});
+                service.handle(std::move(r), [pending, head](api_response resp) {
+                  head ? send_head(pending->req, std::move(resp))
+                       : send(pending->req, std::move(resp));
                 });
                 return restinio::request_accepted();
               });
@@ -167,7 +177,7 @@ mf::expected<std::unique_ptr<http_server>> http_server::start(
   return server;
 }
 
-http_server::http_server(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+http_server::http_server(std::shared_ptr<impl> p) : impl_(std::move(p)) {}
 
 http_server::~http_server() {
   try {

@@ -28,8 +28,8 @@ class http_server {
   struct impl;
 
  private:
-  explicit http_server(std::unique_ptr<impl> p);
-  std::unique_ptr<impl> impl_;
+  explicit http_server(std::shared_ptr<impl> p);
+  std::shared_ptr<impl> impl_;  // shared with replies still pending at shutdown
 };
 
 }  // namespace mf::router

@@ -273,7 +273,7 @@ TEST_CASE("predictors: hits, cold loads, wrong feature count, NaN, expired deadl
 }
 
 namespace {
-std::size_t rss_bytes() {
+[[maybe_unused]] std::size_t rss_bytes() {
   std::ifstream statm("/proc/self/statm");
   std::size_t pages = 0, resident = 0;
   statm >> pages >> resident;
@@ -281,6 +281,9 @@ std::size_t rss_bytes() {
 }
 }  // namespace
 
+// ASan keeps freed memory in its quarantine, so RSS cannot return to baseline under it; the
+// Release suite runs this case.
+#if !defined(__SANITIZE_ADDRESS__)
 TEST_CASE("memory is really released: RSS returns near baseline after 1 GiB loaded and evicted") {
   // 128 models of 8 MiB (really allocated and touched) through a 256 MiB budget: 1 GiB loaded,
   // ~768 MiB evicted on the way, the rest dropped by a placement change.
@@ -328,6 +331,7 @@ TEST_CASE("memory is really released: RSS returns near baseline after 1 GiB load
                           << (rss_bytes() >> 20) << " MiB");
   CHECK(back);
 }
+#endif
 
 TEST_CASE("a publish after one load rebuilds one snapshot shard and shares the rest") {
   // Before, every load republished all n entries: a bulk load of n models copied ~n^2/2.
