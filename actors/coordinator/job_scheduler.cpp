@@ -192,20 +192,30 @@ bool job_scheduler::finished_by_worker(const cluster::job_record& job) {
          !job.artifact_key.empty() && job.progress >= 1.0;
 }
 
-job_scheduler::attempt_state job_scheduler::adopted_attempt(const cluster::job_record& job,
-                                                            const std::string& address,
-                                                            clock::time_point now) {
+// The coordinator's view of one attempt of `job` on `node`, as of `now` (new or adopted).
+job_scheduler::attempt_state job_scheduler::attempt_of(const cluster::job_record& job,
+                                                       const std::string& node,
+                                                       const std::string& address,
+                                                       std::int64_t attempt, std::int64_t version,
+                                                       clock::time_point now) {
   attempt_state a;
   a.job_id = job.id;
   a.tenant = job.tenant;
   a.model = job.model;
   a.algorithm = job.algorithm;
   a.activate = job.activate;
-  a.node = job.node;
+  a.node = node;
   a.address = address;
-  a.attempt = job.attempts;
-  a.version = job.version.value_or(0);
+  a.attempt = attempt;
+  a.version = version;
   a.assigned_at = a.last_news = now;
+  return a;
+}
+
+job_scheduler::attempt_state job_scheduler::adopted_attempt(const cluster::job_record& job,
+                                                            const std::string& address,
+                                                            clock::time_point now) {
+  attempt_state a = attempt_of(job, job.node, address, job.attempts, job.version.value_or(0), now);
   a.acknowledged = true;
   a.adopted = true;
   a.error_at_adoption = job.error;
@@ -607,17 +617,7 @@ job_scheduler::assign_outcome job_scheduler::assign_one(const cluster::job_recor
     (void)registry_.requeue_job(job.id);
     return assign_outcome::retry_later;
   }
-  attempt_state a;
-  a.job_id = job.id;
-  a.tenant = job.tenant;
-  a.model = job.model;
-  a.algorithm = job.algorithm;
-  a.activate = job.activate;
-  a.node = node.node;
-  a.address = node.address;
-  a.attempt = attempt;
-  a.version = version;
-  a.assigned_at = a.last_news = now;
+  attempt_state a = attempt_of(job, node.node, node.address, attempt, version, now);
   auto sent =
       links_.send(node.node, node.address, wrap(std::move(assign), links_.sender_id(), job.tenant));
   if (!sent) {

@@ -98,6 +98,9 @@ class job_scheduler {
 
   // The worker recorded a complete result (artifact key + sha256) for the current attempt.
   static bool finished_by_worker(const cluster::job_record& job);
+  static attempt_state attempt_of(const cluster::job_record& job, const std::string& node,
+                                  const std::string& address, std::int64_t attempt,
+                                  std::int64_t version, std::chrono::steady_clock::time_point now);
   static attempt_state adopted_attempt(const cluster::job_record& job, const std::string& address,
                                        std::chrono::steady_clock::time_point now);
   static protocol::train_result result_from_record(const cluster::job_record& job);

@@ -82,6 +82,21 @@ void send(const restinio::request_handle_t& req, api_response r) {
 
 }  // namespace
 
+namespace {
+// The reply callback of one request. It keeps the io_context alive until the request handle is
+// gone (why: a reply may come after the server stopped, from a blocking-work thread, and the
+// connection's timers live in the io_context; ASan saw a use after free). Members are destroyed
+// in reverse order: the request first, then the server state.
+struct pending_reply {
+  std::shared_ptr<http_server::impl> keep;
+  restinio::request_handle_t req;
+  bool head = false;
+  void operator()(api_response resp) const {
+    head ? send_head(req, std::move(resp)) : send(req, std::move(resp));
+  }
+};
+}  // namespace
+
 struct http_server::impl {
   asio::io_context io;
   // Keeps io.run() alive before the server is open and between connections.
@@ -138,15 +153,7 @@ mf::expected<std::unique_ptr<http_server>> http_server::start(
                 // A reply may come after the server stopped (a blocking-work thread finishing):
                 // it keeps the io_context alive until its request handle is gone (why: the
                 // connection's timers live in the io_context; ASan saw a use after free).
-                struct pending_reply {
-                  std::shared_ptr<impl> keep;      // destroyed last
-                  restinio::request_handle_t req;  // destroyed first
-                };
-                auto pending = std::make_shared<pending_reply>(pending_reply{weak.lock(), req});
-                service.handle(std::move(r), [pending, head](api_response resp) {
-                  head ? send_head(pending->req, std::move(resp))
-                       : send(pending->req, std::move(resp));
-                });
+                service.handle(std::move(r), pending_reply{weak.lock(), req, head});
                 return restinio::request_accepted();
               });
         });

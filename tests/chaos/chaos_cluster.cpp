@@ -51,6 +51,21 @@ std::string ready_value(const mf::test::child_process& p, const std::string& key
   return line.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
+served_versions check_served_version(http_client& client, const std::string& url,
+                                     const std::vector<std::string>& headers, std::int64_t expected,
+                                     int n) {
+  served_versions out;
+  for (int i = 0; i < n; ++i) {
+    const auto r = client.request("POST", url, R"({"instances":[[1,1]]})", headers);
+    if (r.status != 200) {
+      ++out.failed;
+      continue;
+    }
+    if (nlohmann::json::parse(r.body).value("version", std::int64_t{-1}) != expected) ++out.stale;
+  }
+  return out;
+}
+
 std::string small_artifact() {
   mf::ml::dataset d;
   d.n_features = 2;

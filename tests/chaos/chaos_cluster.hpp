@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -36,6 +37,15 @@ std::string ready_value(const mf::test::child_process& p, const std::string& key
 // their work by it) rather than weakening what they assert.
 double time_scale();
 std::chrono::milliseconds scaled(std::chrono::milliseconds bound);
+
+// Sends `n` predictions of one row [1,1] to `url` one by one and counts the answers that are not
+// 200 (failed) and the 200s served by another version than `expected` (stale).
+struct served_versions {
+  std::size_t stale = 0, failed = 0;
+};
+served_versions check_served_version(http_client& client, const std::string& url,
+                                     const std::vector<std::string>& headers, std::int64_t expected,
+                                     int n);
 
 // A tiny linear-regression artifact (2 features, y = 2a + b) made with mf_ml.
 std::string small_artifact();

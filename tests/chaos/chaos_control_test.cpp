@@ -198,15 +198,8 @@ TEST_CASE("fault 5: a worker cut off (frozen) is declared dead, tenants move, re
       10s, 50ms);
   const double rejoin_ms = now_ms() - back;
   // After the return: no stale version served (300 requests checked one by one).
-  std::size_t stale = 0, failed_after = 0;
-  for (int i = 0; i < 300; ++i) {
-    const auto r = probe.request("POST", url, R"({"instances":[[1,1]]})", headers);
-    if (r.status != 200) {
-      ++failed_after;
-      continue;
-    }
-    if (nlohmann::json::parse(r.body).value("version", -1L) != v2) ++stale;
-  }
+  const auto served = check_served_version(probe, url, headers, v2, 300);
+  const std::size_t stale = served.stale, failed_after = served.failed;
   load.stop();
   const auto s = summarize(load.outcomes(), cut);
   const auto j = nlohmann::json{{"fault", 5},

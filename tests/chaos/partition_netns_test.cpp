@@ -345,15 +345,8 @@ TEST_CASE("fault 5 (netns): a worker partitioned by a cut veth link is declared 
       mf::test::wait_until([&] { return node_state(c, "v1") == "up"; }, 30s, 100ms);
   const double rejoin_ms = now_ms() - back;
   // The victim may own the tenant again: no stale version served (300 checked one by one).
-  std::size_t stale = 0, failed_after = 0;
-  for (int i = 0; i < 300; ++i) {
-    const auto r = probe.request("POST", url, R"({"instances":[[1,1]]})", headers);
-    if (r.status != 200) {
-      ++failed_after;
-      continue;
-    }
-    if (nlohmann::json::parse(r.body).value("version", -1L) != v2) ++stale;
-  }
+  const auto served = check_served_version(probe, url, headers, v2, 300);
+  const std::size_t stale = served.stale, failed_after = served.failed;
 
   // Every job finished once: distinct versions, and the model has exactly those.
   std::map<std::string, nlohmann::json> records;
