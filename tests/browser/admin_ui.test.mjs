@@ -67,6 +67,11 @@ async function trainOnce(page, { tenant, model, csv, activate, algorithm = 'logi
   await page.getByLabel('Validation split (0–0.9)').fill('0.25');
   await page.getByLabel('Activate the new version').selectOption(activate);
   await page.getByRole('button', { name: 'Start training' }).click();
+  // Wait for this job's own panel: a page that trained before still shows the last job until then.
+  const queued = page.locator('.notice', { hasText: /Job \S+ queued/ });
+  await queued.waitFor({ timeout: TRAIN_TIMEOUT_MS });
+  const jobId = /Job (\S+) queued/.exec(await queued.textContent())[1];
+  await page.locator('#train-job-title', { hasText: `Job ${jobId}` }).waitFor();
   const bar = page.locator('#train-progress');
   await bar.waitFor();
   if (!isRealCluster()) {

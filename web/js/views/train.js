@@ -28,6 +28,8 @@ export function mount(root, { params }) {
   const jobHolder = h('section', { class: 'card', id: 'train-job', hidden: true, 'aria-labelledby': 'train-job-title' });
   let timer = null;
   let alive = true;
+  // Bumped per started job so a poll still awaiting an older job's reply drops it.
+  let watchGeneration = 0;
 
   const tenantInput = h('input', { id: 'train-tenant', name: 'tenant', list: 'train-tenant-list', autocomplete: 'off', spellcheck: 'false', required: true, value: preTenant || '' });
   const tenantList = h('datalist', { id: 'train-tenant-list' });
@@ -136,6 +138,13 @@ export function mount(root, { params }) {
       notice(msg, 'error', `Cannot start: ${problems.join('; ')}.`);
       return;
     }
+    // The previous job's panel goes away first: its finished bar and metrics must never
+    // be read as the outcome of the job being started now.
+    if (timer) clearTimeout(timer);
+    timer = null;
+    watchGeneration += 1;
+    replace(jobHolder);
+    jobHolder.hidden = true;
     notice(msg, 'info', `Uploading ${file.name}…`);
     try {
       const res = await busy(submit, () => trainCsv(tenant, model, file, {
@@ -166,8 +175,10 @@ export function mount(root, { params }) {
       h('p', { class: 'muted small' }, `${tenant} / ${model}`), bar, status, cancelBtn, result);
     jobHolder.hidden = false;
     let failures = 0;
+    const generation = ++watchGeneration;
+    const current = () => alive && generation === watchGeneration;
     const poll = async () => {
-      if (!alive) return;
+      if (!current()) return;
       let job;
       try {
         job = await getJob(jobId);
@@ -175,10 +186,10 @@ export function mount(root, { params }) {
       } catch (e) {
         failures += 1;
         status.textContent = `Cannot read the job right now (${plainError(e)}); retrying…`;
-        if (alive && failures < 30) timer = setTimeout(poll, POLL_MS * Math.min(failures, 5));
+        if (current() && failures < 30) timer = setTimeout(poll, POLL_MS * Math.min(failures, 5));
         return;
       }
-      if (!alive) return;
+      if (!current()) return;
       const terminal = TERMINAL_JOB_STATES.has(job.status);
       setProgress(bar, job.status === 'succeeded' ? 1 : job.progress, job.status);
       status.textContent = describeJob(job);
