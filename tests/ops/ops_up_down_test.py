@@ -157,6 +157,12 @@ try:
     check(not any(alive(p) for p in pids_b.values()), "ops/down leaves no process of cluster B")
     code, out = run("down", env_a, "--bogus")
     check(code == 2, "ops/down rejects unknown arguments")
+    # ops/up takes no arguments: --help prints its usage and starts nothing; anything else is refused.
+    code, out = run("up", env_a, "--help")
+    check(code == 0 and "MODELFLEET_WORKERS" in out, f"ops/up --help prints the usage: {out[:200]}")
+    check(not any(f.endswith(".pid") for f in os.listdir(os.path.join(a, "run"))), "ops/up --help starts nothing")
+    code, out = run("up", env_a, "--bogus")
+    check(code == 2 and "unknown argument" in out, "ops/up rejects unknown arguments")
 finally:
     for env in (env_a, env_b):
         subprocess.run([os.path.join(root, "ops", "down"), "--purge"], env=env, capture_output=True, timeout=120)
