@@ -592,6 +592,11 @@ expected<placement> memory_registry::get_placement() {
   return placement_;
 }
 
+expected<std::int64_t> memory_registry::get_placement_epoch() {
+  std::lock_guard lock(mutex_);
+  return placement_.epoch;
+}
+
 expected<void> memory_registry::put_placement(const placement& p) {
   std::lock_guard lock(mutex_);
   if (p.epoch <= placement_.epoch) {

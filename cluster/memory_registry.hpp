@@ -81,6 +81,7 @@ class memory_registry final : public registry {
   expected<void> remove_node(std::string_view node) override;
 
   expected<placement> get_placement() override;
+  expected<std::int64_t> get_placement_epoch() override;
   expected<void> put_placement(const placement& p) override;
 
   expected<void> publish_event(std::string_view payload) override;

@@ -12,6 +12,7 @@ struct node_weight {
   std::string node;
   double weight = 1.0;    // share of tenants relative to the others (> 0)
   bool draining = false;  // a draining node is given nothing
+  bool operator==(const node_weight&) const = default;
 };
 
 // Tenant -> ordered replica list (first = preferred). Each tenant gets min(replicas, eligible

@@ -610,6 +610,17 @@ expected<placement> redis_registry::get_placement() {
   return placement_from_json(r->str());
 }
 
+expected<std::int64_t> redis_registry::get_placement_epoch() {
+  MF_TRY(r, cmd({"GET", key("placement:epoch")}));
+  if (r->is_nil()) return std::int64_t{0};
+  std::int64_t epoch = 0;
+  const auto text = r->str();
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), epoch);
+  if (ec != std::errc{} || end != text.data() + text.size())
+    return make_error(errc::internal, "placement:epoch is not an integer");
+  return epoch;
+}
+
 expected<void> redis_registry::put_placement(const placement& p) {
   MF_TRY(r, run(script(scripts::put_placement),
                 {std::to_string(p.epoch), to_json(p), placement_event(p.epoch)}));

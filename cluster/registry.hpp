@@ -138,6 +138,9 @@ class registry {
 
   // ---- placement --------------------------------------------------------------------------
   virtual expected<placement> get_placement() = 0;  // epoch 0 if never written
+  // The stored placement's epoch alone (one small read): periodic resyncs compare it before
+  // fetching and parsing the whole placement, which is ~40 bytes per tenant.
+  virtual expected<std::int64_t> get_placement_epoch() = 0;  // 0 if never written
   // Fencing: succeeds only if p.epoch > stored epoch (else conflict); publishes an event.
   virtual expected<void> put_placement(const placement& p) = 0;
 

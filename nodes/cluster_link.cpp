@@ -76,6 +76,13 @@ struct registrar_state {
   void resync_placement(bool force) {
     auto* r = reg();
     if (!r) return;
+    if (!force) {
+      // The periodic check reads the epoch only: the whole placement is ~40 bytes per tenant
+      // of JSON, too much to fetch and parse every heartbeat for nothing.
+      auto stored = r->get_placement_epoch();
+      if (!stored) return note(false, "placement");
+      if (*stored == 0 || *stored == placement_epoch) return;
+    }
     auto p = r->get_placement();
     if (!p) return note(false, "placement");
     if (p->epoch == 0) return;  // never written: keep serving whatever is asked

@@ -75,13 +75,21 @@ mf::expected<std::int64_t> placement_manager::step(std::int64_t lease_epoch,
   auto listed = registry_.list_tenant_names();
   if (!listed) return listed.error();
   const std::vector<std::string>& names = *listed;
+  if (settled_ && moves_.empty() && settled_->weights == weights && settled_->tenants == names) {
+    auto stored = registry_.get_placement_epoch();
+    if (!stored) return stored.error();
+    if (*stored == settled_->epoch) return std::int64_t{0};
+  }
+  settled_.reset();
 
   const tenant_nodes target = cluster::compute_placement(weights, names, replicas_, load_bound_);
   auto current = registry_.get_placement();
   if (!current) return current.error();
   tenant_nodes desired = stage_placement(current->tenants, target, alive, moves_, now, grace_);
-  if (desired == current->tenants && current->replicas == replicas_ && current->epoch != 0)
+  if (desired == current->tenants && current->replicas == replicas_ && current->epoch != 0) {
+    if (moves_.empty()) settled_ = settled_inputs{std::move(weights), names, current->epoch};
     return std::int64_t{0};
+  }
 
   auto epoch = next_placement_epoch(current->epoch, lease_epoch);
   if (!epoch) return epoch.error();
@@ -90,6 +98,7 @@ mf::expected<std::int64_t> placement_manager::step(std::int64_t lease_epoch,
   next.replicas = replicas_;
   next.tenants = std::move(desired);
   if (auto put = registry_.put_placement(next); !put) return put.error();
+  if (moves_.empty()) settled_ = settled_inputs{std::move(weights), names, next.epoch};
   spdlog::info("coordinator: placement epoch {} ({} tenants, {} workers, {} moves staged)",
                next.epoch, next.tenants.size(), alive.size(), moves_.size());
   return next.epoch;

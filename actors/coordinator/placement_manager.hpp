@@ -5,9 +5,11 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "cluster/placement.hpp"
 #include "cluster/records.hpp"
 #include "cluster/registry.hpp"
 #include "common/expected.hpp"
@@ -54,7 +56,10 @@ class placement_manager {
                                   const std::vector<cluster::node_record>& nodes,
                                   std::chrono::steady_clock::time_point now);
   // Forget in-memory move state (on leadership change).
-  void reset() { moves_.clear(); }
+  void reset() {
+    moves_.clear();
+    settled_.reset();
+  }
   std::size_t moves_in_progress() const noexcept { return moves_.size(); }
 
  private:
@@ -63,6 +68,15 @@ class placement_manager {
   double load_bound_;
   std::chrono::milliseconds grace_;
   std::map<std::string, pending_move> moves_;
+  // The inputs of the last step that left the stored placement final (no staged move), and the
+  // epoch it had. While the workers, the tenant names and that epoch stay the same, a step is
+  // one epoch read instead of computing, fetching and comparing ~40 bytes per tenant.
+  struct settled_inputs {
+    std::vector<cluster::node_weight> weights;
+    std::vector<std::string> tenants;
+    std::int64_t epoch = 0;
+  };
+  std::optional<settled_inputs> settled_;
 };
 
 }  // namespace mf::coordinator

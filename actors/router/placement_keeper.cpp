@@ -1,5 +1,6 @@
-// placement_keeper: events are hints to reload now; the periodic full reload is what makes the
-// cache correct after missed events, epoch gaps or a Redis restart.
+// placement_keeper: events are hints to reload now; the periodic resync (epoch and node list,
+// the whole placement only when they moved) is what makes the cache correct after missed events,
+// epoch gaps or a Redis restart.
 #include "actors/router/placement_keeper.hpp"
 
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -53,6 +55,9 @@ struct keeper_state {
   std::int64_t epoch = 0;  // of the cached placement
   std::size_t nodes = 0;
   std::uint64_t reloads = 0;
+  std::uint64_t resyncs = 0;  // periodic checks done (most of them find nothing to reload)
+  // What the forwarder's view depends on in the node list (heartbeat fields change every beat).
+  std::vector<std::string> membership;
 
   mf::cluster::redis_registry* reg() {
     if (!registry) {
@@ -74,6 +79,38 @@ struct keeper_state {
     if (r->heartbeat(self, options.heartbeat_ttl_ms)) last_heartbeat = now;
   }
 
+  static std::vector<std::string> membership_of(
+      const std::vector<mf::cluster::node_record>& nodes) {
+    std::vector<std::string> out;
+    out.reserve(nodes.size());
+    for (const auto& n : nodes)
+      out.push_back(n.node + '\n' + n.role + '\n' + n.address + '\n' +
+                    std::to_string(static_cast<int>(n.state)));
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  bool tenants_listing_due(std::chrono::steady_clock::time_point now) const {
+    return (tenants_due && now - tenants_loaded >= tenants_gap) ||
+           now - tenants_loaded >= options.tenants_every;
+  }
+
+  // The periodic resync: the epoch and the node list are small; the placement (~40 bytes of JSON
+  // per tenant) is fetched, parsed and handed to the forwarder only when one of them moved.
+  void resync() {
+    ++resyncs;
+    auto* r = reg();
+    if (!r) return;
+    auto stored = r->get_placement_epoch();
+    if (!stored) return;
+    auto members = r->list_nodes();
+    if (!members) return;
+    if (*stored == epoch && membership_of(*members) == membership &&
+        !tenants_listing_due(std::chrono::steady_clock::now()))
+      return;
+    reload();
+  }
+
   // On failure the forwarder keeps serving from the view it has.
   void reload() {
     auto* r = reg();
@@ -83,8 +120,7 @@ struct keeper_state {
     auto members = r->list_nodes();
     if (!members) return;
     const auto now = std::chrono::steady_clock::now();
-    if ((tenants_due && now - tenants_loaded >= tenants_gap) ||
-        now - tenants_loaded >= options.tenants_every) {
+    if (tenants_listing_due(now)) {
       if (auto tenants = r->list_tenants()) {
         rate_limits.clear();
         for (const auto& t : *tenants)
@@ -96,6 +132,7 @@ struct keeper_state {
     cluster_view view{std::move(*placement), std::move(*members), rate_limits};
     epoch = view.placement.epoch;
     nodes = view.nodes.size();
+    membership = membership_of(view.nodes);
     ++reloads;
     forwarder->update(std::move(view));
   }
@@ -129,7 +166,7 @@ caf::behavior keeper(caf::stateful_actor<keeper_state>* self, keeper_options opt
       [self](tick_atom) {
         auto& st = self->state;
         st.heartbeat_if_due();
-        st.reload();
+        st.resync();
         self->delayed_send(self, st.options.resync_every, tick_atom::value);
       },
       [self](reload_atom) { request_flush(self, event_delay); },
@@ -148,11 +185,11 @@ caf::behavior keeper(caf::stateful_actor<keeper_state>* self, keeper_options opt
         st.reload();
         if (st.tenants_due) request_flush(self, tenants_wait(st));  // listed too recently
       },
-      [self](
-          cached_atom) -> caf::result<std::int64_t, std::uint64_t, std::uint64_t, std::uint64_t> {
+      [self](cached_atom)
+          -> caf::result<std::int64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t> {
         auto& st = self->state;
         return {st.epoch, static_cast<std::uint64_t>(st.nodes), st.reloads,
-                static_cast<std::uint64_t>(st.rate_limits.size())};
+                static_cast<std::uint64_t>(st.rate_limits.size()), st.resyncs};
       },
       [self](leave_atom) -> bool {
         auto& st = self->state;

@@ -25,7 +25,7 @@ namespace mf::router {
 
 using reload_atom = caf::atom_constant<caf::atom("reload")>;    // reload now (event hint)
 using epoch_atom = caf::atom_constant<caf::atom("epoch")>;      // (epoch): placement event
-using cached_atom = caf::atom_constant<caf::atom("cached")>;    // -> (epoch, nodes, reloads)
+using cached_atom = caf::atom_constant<caf::atom("cached")>;    // -> (epoch, nodes, reloads, ...)
 using leave_atom = caf::atom_constant<caf::atom("leave")>;      // deregister, then quit -> bool
 using tenants_atom = caf::atom_constant<caf::atom("tenants")>;  // reload incl. tenant limits
 
@@ -44,7 +44,7 @@ struct keeper_options {
 // Spawns the keeper (which loads the state once before it handles anything else) and its
 // events listener. `forwarder` must outlive the actor system. The keeper answers
 // (cached_atom) -> (std::int64_t epoch, std::uint64_t nodes, std::uint64_t reloads,
-// std::uint64_t tenants_with_rate_limit) and
+// std::uint64_t tenants_with_rate_limit, std::uint64_t periodic_resyncs) and
 // (leave_atom) -> bool (removes the router's node record; the keeper then quits).
 caf::actor spawn_placement_keeper(caf::actor_system& system, keeper_options options,
                                   predict_forwarder& forwarder);

@@ -72,7 +72,8 @@ nlohmann::json make_report(const bench_options& o, const run_result& r,
                         {"ok", t.ok},
                         {"rows_ok", t.rows_ok},
                         {"p50_us", us(t.latency.quantile(0.5))},
-                        {"p99_us", us(t.latency.quantile(0.99))}});
+                        {"p99_us", us(t.latency.quantile(0.99))},
+                        {"max_us", us(t.latency.max())}});
   }
 
   json per_endpoint = json::object();

@@ -171,7 +171,7 @@ int run_router(const router_flags& f) {
     caf::scoped_actor waiter{*actors};
     bool loaded = false;
     waiter->request(keeper, std::chrono::seconds(5), cached_atom::value)
-        .receive([&](std::int64_t, std::uint64_t nodes, std::uint64_t,
+        .receive([&](std::int64_t, std::uint64_t nodes, std::uint64_t, std::uint64_t,
                      std::uint64_t) { loaded = nodes > 0; },
                  [](caf::error&) {});
     if (!loaded) spdlog::info("event=no_nodes_yet retry=background");

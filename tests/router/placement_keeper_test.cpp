@@ -13,6 +13,8 @@
 
 #include "actors/router/placement_keeper.hpp"
 #include "actors/router/predict_forwarder.hpp"
+#include "cluster/record_json.hpp"
+#include "cluster/redis_client.hpp"
 #include "cluster/redis_registry.hpp"
 #include "cluster/redis_subscriber.hpp"
 #include "tests/support/redis_server_fixture.hpp"
@@ -25,7 +27,7 @@ namespace {
 
 struct cached {
   std::int64_t epoch = -1;
-  std::uint64_t nodes = 0, reloads = 0, limited = 0;
+  std::uint64_t nodes = 0, reloads = 0, limited = 0, resyncs = 0;
 };
 
 cached ask(caf::actor_system& sys, const caf::actor& keeper) {
@@ -33,11 +35,12 @@ cached ask(caf::actor_system& sys, const caf::actor& keeper) {
   caf::scoped_actor self{sys};
   self->request(keeper, 5s, cached_atom::value)
       .receive(
-          [&](std::int64_t e, std::uint64_t n, std::uint64_t r, std::uint64_t l) {
+          [&](std::int64_t e, std::uint64_t n, std::uint64_t r, std::uint64_t l, std::uint64_t s) {
             c.epoch = e;
             c.nodes = n;
             c.reloads = r;
             c.limited = l;
+            c.resyncs = s;
           },
           [](caf::error&) {});
   return c;
@@ -149,6 +152,68 @@ TEST_CASE("placement keeper: loads at start, follows events, deregisters on leav
   auto nodes = reg->list_nodes();
   REQUIRE(nodes);
   for (const auto& n : *nodes) CHECK(n.node != "r1");
+  destroy(keeper);
+}
+
+TEST_CASE("placement keeper: the periodic resync reloads only when the epoch or the nodes moved") {
+  mf::test::redis_server_fixture redis;
+  auto reg = mf::cluster::redis_registry::connect(redis.url(), "mf:");
+  REQUIRE(reg);
+  REQUIRE(reg->heartbeat(worker("w1"), 60000));
+  mf::cluster::placement p;
+  p.epoch = 3;
+  for (int i = 0; i < 2000; ++i) p.tenants["t" + std::to_string(i)] = {"w1"};
+  REQUIRE(reg->put_placement(p));
+
+  auto forwarder = predict_forwarder::start({});
+  REQUIRE(forwarder);
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", std::size_t{1});
+  caf::actor_system sys{cfg};
+  keeper_options ko;
+  ko.redis_url = redis.url();
+  ko.resync_every = 20ms;
+  ko.self.node = "r1";
+  ko.self.role = "router";
+  auto keeper = spawn_placement_keeper(sys, ko, **forwarder);
+  // Settle first: the listener's subscription (a tenant listing) and the router's own join
+  // cause reloads. Settled = five resyncs in a row without one.
+  cached settled;
+  REQUIRE(mf::test::wait_until(
+      [&] {
+        auto before = ask(sys, keeper);
+        if (!mf::test::wait_until([&] { return ask(sys, keeper).resyncs >= before.resyncs + 5; },
+                                  2000ms))
+          return false;
+        settled = ask(sys, keeper);
+        return settled.reloads == before.reloads;
+      },
+      10000ms));
+
+  // Heartbeats change the node records every beat, not the membership: no reload.
+  mf::cluster::node_record busy = worker("w1");
+  busy.inflight = 17;
+  REQUIRE(reg->heartbeat(busy, 60000));
+  REQUIRE(mf::test::wait_until([&] { return ask(sys, keeper).resyncs >= settled.resyncs + 10; },
+                               5000ms));
+  auto quiet = ask(sys, keeper);
+  CHECK(quiet.reloads == settled.reloads);
+  CHECK(quiet.epoch == 3);
+  MESSAGE("resyncs " << quiet.resyncs - settled.resyncs << " without a reload");
+
+  // A placement written without an event (a missed event) is found by the epoch check.
+  auto raw = mf::cluster::redis_client::connect(redis.url());
+  REQUIRE(raw);
+  p.epoch = 9;
+  p.tenants["late"] = {"w1"};
+  REQUIRE(raw->command({"SET", "mf:placement", mf::cluster::to_json(p)}));
+  REQUIRE(raw->command({"SET", "mf:placement:epoch", "9"}));
+  CHECK(mf::test::wait_until([&] { return ask(sys, keeper).epoch == 9; }, 3000ms));
+  CHECK(mf::test::wait_until([&] { return (*forwarder)->stats().epoch == 9; }, 2000ms));
+  CHECK(ask(sys, keeper).reloads == settled.reloads + 1);
+  // leave stops the keeper (and with it the listener): the actor system can then shut down.
+  caf::scoped_actor self{sys};
+  self->request(keeper, 5s, leave_atom::value).receive([](bool) {}, [](caf::error&) {});
   destroy(keeper);
 }
 
