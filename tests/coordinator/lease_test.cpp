@@ -227,6 +227,15 @@ TEST_CASE("a drained worker ends with no tenants; undrain brings some back") {
 
 namespace {
 
+// One placement step against the live workers as Redis lists them now; the epoch written or 0.
+std::int64_t step_live(placement_manager& pm, mf::cluster::registry& reg) {
+  auto nodes = reg.list_nodes();
+  REQUIRE(nodes);
+  auto written = pm.step(1, *nodes, steady::now());
+  REQUIRE(written);
+  return *written;
+}
+
 // Bytes Redis has sent to clients so far (INFO stats), to see what a step read.
 std::int64_t redis_output_bytes(mf::cluster::redis_client& raw) {
   auto info = raw.command({"INFO", "stats"});
@@ -249,11 +258,8 @@ TEST_CASE("a settled placement step reads the epoch only; outside writes and new
   beat_worker(reg, "w1");
   beat_worker(reg, "w2");
   placement_manager pm(reg, 2, 1.25, 0ms);
-  auto nodes = reg.list_nodes();
-  REQUIRE(nodes);
-  auto first = pm.step(1, *nodes, steady::now());
-  REQUIRE(first);
-  CHECK(*first > 0);
+  const auto first = step_live(pm, reg);
+  CHECK(first > 0);
   auto written = reg.get_placement();
   REQUIRE(written);
   const auto placement_bytes = static_cast<std::int64_t>(mf::cluster::to_json(*written).size());
@@ -261,44 +267,36 @@ TEST_CASE("a settled placement step reads the epoch only; outside writes and new
   // Nothing changed: no write, and the step did not fetch the placement (only names + epoch).
   for (int i = 0; i < 3; ++i) {
     const auto before = redis_output_bytes(*raw);
-    auto again = pm.step(1, *nodes, steady::now());
-    REQUIRE(again);
-    CHECK(*again == 0);
+    CHECK(step_live(pm, reg) == 0);
     const auto read = redis_output_bytes(*raw) - before;
     MESSAGE("settled step: Redis sent " << read << " bytes (placement is " << placement_bytes
                                         << ")");
     CHECK(read < placement_bytes);
   }
-  CHECK(reg.get_placement_epoch().value() == *first);
+  CHECK(reg.get_placement_epoch().value() == first);
 
   // An outside write (a placement someone else changed) is seen by its epoch and repaired.
   auto tampered = *written;
-  tampered.epoch = *first + 1;
+  tampered.epoch = first + 1;
   tampered.tenants["tenant-0"] = {"w1"};
   REQUIRE(reg.put_placement(tampered));
-  auto repaired = pm.step(1, *nodes, steady::now());
-  REQUIRE(repaired);
-  CHECK(*repaired > tampered.epoch);
+  const auto repaired = step_live(pm, reg);
+  CHECK(repaired > tampered.epoch);
   auto now_stored = reg.get_placement();
   REQUIRE(now_stored);
   CHECK(now_stored->tenants.at("tenant-0").size() == 2);
 
   // A new tenant changes the inputs: placed on the next step.
   REQUIRE(reg.create_tenant("late-tenant"));
-  auto placed = pm.step(1, *nodes, steady::now());
-  REQUIRE(placed);
-  CHECK(*placed > *repaired);
+  const auto placed = step_live(pm, reg);
+  CHECK(placed > repaired);
   now_stored = reg.get_placement();
   REQUIRE(now_stored);
   CHECK(now_stored->tenants.count("late-tenant") == 1);
 
   // A worker that leaves changes the inputs too.
   REQUIRE(reg.remove_node("w2"));
-  nodes = reg.list_nodes();
-  REQUIRE(nodes);
-  auto moved = pm.step(1, *nodes, steady::now());
-  REQUIRE(moved);
-  CHECK(*moved > *placed);
+  CHECK(step_live(pm, reg) > placed);
   now_stored = reg.get_placement();
   REQUIRE(now_stored);
   for (const auto& [t, owners] : now_stored->tenants)

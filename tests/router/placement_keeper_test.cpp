@@ -46,6 +46,16 @@ cached ask(caf::actor_system& sys, const caf::actor& keeper) {
   return c;
 }
 
+// The keeper of router "r1" with the given periodic resync.
+keeper_options router_keeper(const std::string& redis_url, std::chrono::milliseconds resync) {
+  keeper_options ko;
+  ko.redis_url = redis_url;
+  ko.resync_every = resync;
+  ko.self.node = "r1";
+  ko.self.role = "router";
+  return ko;
+}
+
 mf::cluster::node_record worker(const std::string& name) {
   mf::cluster::node_record n;
   n.node = name;
@@ -71,12 +81,8 @@ TEST_CASE("placement keeper: loads at start, follows events, deregisters on leav
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", std::size_t{1});
   caf::actor_system sys{cfg};
-  keeper_options ko;
-  ko.redis_url = redis.url();
-  ko.resync_every = 60s;  // only events may cause a reload within this test
-  ko.self.node = "r1";
-  ko.self.role = "router";
-  auto keeper = spawn_placement_keeper(sys, ko, **forwarder);
+  // Only events may cause a reload within this test.
+  auto keeper = spawn_placement_keeper(sys, router_keeper(redis.url(), 60s), **forwarder);
 
   // The first answer already reflects Redis (the keeper loads before its first message).
   auto first = ask(sys, keeper);
@@ -170,12 +176,7 @@ TEST_CASE("placement keeper: the periodic resync reloads only when the epoch or 
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", std::size_t{1});
   caf::actor_system sys{cfg};
-  keeper_options ko;
-  ko.redis_url = redis.url();
-  ko.resync_every = 20ms;
-  ko.self.node = "r1";
-  ko.self.role = "router";
-  auto keeper = spawn_placement_keeper(sys, ko, **forwarder);
+  auto keeper = spawn_placement_keeper(sys, router_keeper(redis.url(), 20ms), **forwarder);
   // Settle first: the listener's subscription (a tenant listing) and the router's own join
   // cause reloads. Settled = five resyncs in a row without one.
   cached settled;
