@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <memory>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -17,6 +18,7 @@
 #include "cluster/redis_client.hpp"
 #include "cluster/redis_registry.hpp"
 #include "cluster/redis_subscriber.hpp"
+#include "common/expected.hpp"
 #include "tests/support/redis_server_fixture.hpp"
 #include "tests/support/wait_until.hpp"
 
@@ -64,23 +66,39 @@ mf::cluster::node_record worker(const std::string& name) {
   return n;
 }
 
+caf::actor_system_config& one_scheduler_thread(caf::actor_system_config& cfg) {
+  cfg.set("scheduler.max-threads", std::size_t{1});
+  return cfg;
+}
+
+// What a keeper test runs against: Redis holding worker w1 and `placement`, a forwarder, and a
+// one-thread actor system (members in construction order).
+struct keeper_rig {
+  mf::test::redis_server_fixture redis;
+  mf::expected<mf::cluster::redis_registry> reg;
+  mf::expected<std::unique_ptr<predict_forwarder>> forwarder;
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+
+  explicit keeper_rig(const mf::cluster::placement& placement)
+      : reg(mf::cluster::redis_registry::connect(redis.url(), "mf:")),
+        forwarder(predict_forwarder::start({})),
+        sys(one_scheduler_thread(cfg)) {
+    REQUIRE(reg);
+    REQUIRE(forwarder);
+    REQUIRE(reg->heartbeat(worker("w1"), 60000));
+    REQUIRE(reg->put_placement(placement));
+  }
+};
+
 }  // namespace
 
 TEST_CASE("placement keeper: loads at start, follows events, deregisters on leave") {
-  mf::test::redis_server_fixture redis;
-  auto reg = mf::cluster::redis_registry::connect(redis.url(), "mf:");
-  REQUIRE(reg);
-  REQUIRE(reg->heartbeat(worker("w1"), 60000));
   mf::cluster::placement p;
   p.epoch = 3;
   p.tenants["t1"] = {"w1"};
-  REQUIRE(reg->put_placement(p));
-
-  auto forwarder = predict_forwarder::start({});
-  REQUIRE(forwarder);
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.max-threads", std::size_t{1});
-  caf::actor_system sys{cfg};
+  keeper_rig rig(p);
+  auto& [redis, reg, forwarder, cfg, sys] = rig;
   // Only events may cause a reload within this test.
   auto keeper = spawn_placement_keeper(sys, router_keeper(redis.url(), 60s), **forwarder);
 
@@ -162,20 +180,11 @@ TEST_CASE("placement keeper: loads at start, follows events, deregisters on leav
 }
 
 TEST_CASE("placement keeper: the periodic resync reloads only when the epoch or the nodes moved") {
-  mf::test::redis_server_fixture redis;
-  auto reg = mf::cluster::redis_registry::connect(redis.url(), "mf:");
-  REQUIRE(reg);
-  REQUIRE(reg->heartbeat(worker("w1"), 60000));
   mf::cluster::placement p;
   p.epoch = 3;
   for (int i = 0; i < 2000; ++i) p.tenants["t" + std::to_string(i)] = {"w1"};
-  REQUIRE(reg->put_placement(p));
-
-  auto forwarder = predict_forwarder::start({});
-  REQUIRE(forwarder);
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.max-threads", std::size_t{1});
-  caf::actor_system sys{cfg};
+  keeper_rig rig(p);
+  auto& [redis, reg, forwarder, cfg, sys] = rig;
   auto keeper = spawn_placement_keeper(sys, router_keeper(redis.url(), 20ms), **forwarder);
   // Settle first: the listener's subscription (a tenant listing) and the router's own join
   // cause reloads. Settled = five resyncs in a row without one.
