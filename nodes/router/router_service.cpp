@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "nodes/router/predict_json.hpp"
+#include "nodes/router/predict_reply_json.hpp"
 
 namespace mf::router {
 namespace {
@@ -24,35 +25,9 @@ std::int64_t unix_ms_now() {
       .count();
 }
 
-json number_json(double v) {
-  if (v == static_cast<double>(static_cast<std::int64_t>(v)) && v > -9.0e15 && v < 9.0e15) {
-    return json(static_cast<std::int64_t>(v));
-  }
-  return json(v);
-}
-
 api_response predict_response(const std::string& model, const mf::protocol::predict_reply& r) {
   if (r.error) return error_response(*r.error);
-  json preds = json::array();
-  for (double v : r.predictions) preds.push_back(number_json(v));
-  json j{{"model", r.model.empty() ? model : r.model},
-         {"version", r.version},
-         {"predictions", std::move(preds)}};
-  if (!r.probabilities.empty() && r.n_prob_columns > 0) {
-    json probs = json::array();
-    if (r.n_prob_columns == 1) {
-      for (double p : r.probabilities) probs.push_back(p);
-    } else {
-      for (std::size_t i = 0; i + r.n_prob_columns <= r.probabilities.size();
-           i += r.n_prob_columns) {
-        json row = json::array();
-        for (std::size_t c = 0; c < r.n_prob_columns; ++c) row.push_back(r.probabilities[i + c]);
-        probs.push_back(std::move(row));
-      }
-    }
-    j["probabilities"] = std::move(probs);
-  }
-  return json_response(200, j.dump(-1, ' ', false, json::error_handler_t::replace));
+  return json_response(200, predict_reply_json(model, r));
 }
 
 std::string content_type_of(const std::string& path) {
