@@ -178,4 +178,33 @@ mf::expected<zmq::message_t> to_zmq_message(capnp::MessageBuilder& builder) noex
   }
 }
 
+std::optional<std::size_t> header_words_offset(std::span<const std::byte> frame) noexcept {
+  static_assert(std::endian::native == std::endian::little, "wire words are little-endian");
+  constexpr std::size_t word_bytes = 8;
+  if (frame.size() < 16) return std::nullopt;
+  std::uint32_t segments_minus_one = 0, segment0_words = 0;
+  std::memcpy(&segments_minus_one, frame.data(), 4);
+  std::memcpy(&segment0_words, frame.data() + 4, 4);
+  if (segments_minus_one >= 512) return std::nullopt;
+  std::size_t table_bytes = 4 + 4 * (std::size_t{segments_minus_one} + 1);
+  table_bytes = (table_bytes + word_bytes - 1) / word_bytes * word_bytes;
+  if (segment0_words < 1 || table_bytes + std::size_t{segment0_words} * word_bytes > frame.size())
+    return std::nullopt;
+  std::uint64_t root = 0;
+  std::memcpy(&root, frame.data() + table_bytes, word_bytes);
+  if ((root & 3) != 0) return std::nullopt;  // not a struct pointer (far, list, capability)
+  // Bits 2..31: signed offset in words from the end of the pointer to the struct's data.
+  const auto offset_words = static_cast<std::int32_t>(static_cast<std::uint32_t>(root)) >> 2;
+  const auto data_words = static_cast<std::uint16_t>(root >> 32);
+  const std::int64_t start = 1 + static_cast<std::int64_t>(offset_words);
+  if (start < 1 || data_words < 2 || start + 2 > static_cast<std::int64_t>(segment0_words))
+    return std::nullopt;
+  return table_bytes + static_cast<std::size_t>(start) * word_bytes;
+}
+
+void patch_header_word(zmq::message_t& frame, std::size_t offset, std::uint64_t value) noexcept {
+  if (offset + 8 > frame.size()) return;
+  std::memcpy(static_cast<std::byte*>(frame.data()) + offset, &value, 8);
+}
+
 }  // namespace mf::protocol

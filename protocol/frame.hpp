@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 
 #include <capnp/message.h>
@@ -68,6 +69,14 @@ class frame_reader {
   wire::Envelope::Body::Which kind_ = wire::Envelope::Body::UNSET;
   std::size_t size_bytes_ = 0;
 };
+
+// Relaying without decoding (the router's front door): the byte offset of the Envelope's first
+// data word (requestId; deadlineUnixMs is the next word) in a frame frame_reader::open accepted,
+// when the root is a near struct pointer in segment 0 with both words present — what every
+// Cap'n Proto encoder writes for a single-segment message; nullopt otherwise (decode instead).
+std::optional<std::size_t> header_words_offset(std::span<const std::byte> frame) noexcept;
+// Overwrites the little-endian 64-bit word at `offset` (from header_words_offset) in place.
+void patch_header_word(zmq::message_t& frame, std::size_t offset, std::uint64_t value) noexcept;
 
 // Serializes a built message into a new zmq message with a single copy (segment table and
 // segments written straight into the zmq buffer). Never throws.

@@ -16,6 +16,7 @@
 #include <zmq.hpp>
 
 #include "protocol/codec.hpp"
+#include "protocol/frame.hpp"
 #include "protocol/socket.hpp"
 
 namespace mf::router {
@@ -66,6 +67,12 @@ struct predict_forwarder::impl {
     // vector, so a request costs no allocation here.
     std::array<std::string, 2> tried_nodes;
     std::size_t tried = 0;
+    // Front-door requests travel as the client's own frame (ids patched in place), not decoded
+    // and re-encoded: `relay` holds it, `relay_offset` is where its header words are.
+    zmq::message_t relay;
+    std::size_t relay_offset = 0;
+    bool relayed = false;
+    std::string front_identity;
     bool has_tried(const std::string& n) const {
       return std::find(tried_nodes.begin(), tried_nodes.begin() + tried, n) !=
              tried_nodes.begin() + tried;
@@ -149,11 +156,16 @@ struct predict_forwarder::impl {
     if (was_empty) wake();
   }
 
-  void finish(pending& p, predict_reply reply) {
-    reply.request_id = p.client_id;
+  // The bookkeeping of an answered request (its answer is sent by the caller).
+  void release(pending& p) {
     auto it = links.find(p.node);
     if (it != links.end() && it->second.inflight > 0) --it->second.inflight;
     inflight.fetch_sub(1);
+  }
+
+  void finish(pending& p, predict_reply reply) {
+    reply.request_id = p.client_id;
+    release(p);
     try {
       p.done(std::move(reply));
     } catch (...) {
@@ -203,8 +215,10 @@ struct predict_forwarder::impl {
       if (node.empty()) break;
       p.tried_nodes[p.tried++] = node;
       auto& l = links[node];
-      auto sent = mf::protocol::send_envelope(
-          *l.socket, "", mf::protocol::make_envelope(p.request, options.node_id));
+      auto sent = p.relayed
+                      ? send_relay(*l.socket, p)
+                      : mf::protocol::send_envelope(
+                            *l.socket, "", mf::protocol::make_envelope(p.request, options.node_id));
       if (!sent) {
         l.suspect_until = steady::now() + options.suspect_for;
         continue;
@@ -225,6 +239,13 @@ struct predict_forwarder::impl {
     return false;
   }
 
+  // A relayed frame is kept for a retry: ZeroMQ shares a large buffer between copies.
+  static mf::expected<void> send_relay(zmq::socket_t& socket, pending& p) {
+    zmq::message_t copy;
+    copy.copy(p.relay);
+    return mf::protocol::send_frame(socket, "", std::move(copy));
+  }
+
   static void bump(std::atomic<std::uint64_t>& counter) {
     counter.fetch_add(1, std::memory_order_relaxed);
   }
@@ -234,8 +255,14 @@ struct predict_forwarder::impl {
     p.client_id = s.request.request_id;
     p.done = std::move(s.done);
     p.request = std::move(s.request);
+    admit(std::move(p));
+  }
+
+  // From here on an HTTP request and a relayed front-door frame take the same path.
+  void admit(pending p) {
     const auto id = next_id++;
     p.request.request_id = id;
+    if (p.relayed) mf::protocol::patch_header_word(p.relay, p.relay_offset, id);
     const auto remaining = std::chrono::milliseconds(
         std::max<std::int64_t>(0, p.request.deadline_unix_ms - unix_ms_now()));
     p.deadline = steady::now() + remaining;
@@ -327,21 +354,44 @@ struct predict_forwarder::impl {
 
   void on_worker_frame(const std::string& node, zmq::socket_t& socket) {
     for (int i = 0; i < 256; ++i) {
-      auto got = mf::protocol::recv_envelope(socket, std::chrono::milliseconds(0));
-      if (!got) return;             // nothing more to read
-      if (!got->message) continue;  // a worker sent garbage; its request will time out
-      auto* reply = std::get_if<predict_reply>(&got->message->body);
-      std::uint64_t id = reply ? reply->request_id : got->message->head.request_id;
+      auto got = mf::protocol::recv_frame(socket, std::chrono::milliseconds(0));
+      if (!got) return;  // nothing more to read
+      const std::span<const std::byte> bytes(static_cast<const std::byte*>(got->payload.data()),
+                                             got->payload.size());
+      auto reader = mf::protocol::frame_reader::open(bytes);
+      if (!reader) continue;  // a worker sent garbage; its request will time out
+      std::uint64_t id = 0;
+      bool clean_reply = false;
+      try {
+        id = reader->root().getRequestId();
+        clean_reply = reader->kind() == mf::protocol::wire::Envelope::Body::PREDICT_REPLY &&
+                      !reader->root().getBody().getPredictReply().hasError();
+      } catch (...) {
+        continue;
+      }
       auto it = pendings.find(id);
       if (it == pendings.end() || it->second.node != node)
         continue;  // late reply of a retried request
-      if (reply) {
+      if (it->second.relayed && clean_reply) {
+        // The worker's frame goes back to the client as is, with the client's id restored.
+        if (auto offset = mf::protocol::header_words_offset(bytes)) {
+          mf::protocol::patch_header_word(got->payload, *offset, it->second.client_id);
+          (void)mf::protocol::send_frame(*front, it->second.front_identity,
+                                         std::move(got->payload));
+          release(it->second);
+          pendings.erase(it);
+          continue;
+        }
+      }
+      auto message = mf::protocol::decode(*reader);
+      if (!message) continue;
+      if (auto* reply = std::get_if<predict_reply>(&message->body)) {
         if (reply->error && reply->error->code == errc::unavailable && it->second.tried < 2) {
           fail_over(id, errc::unavailable, reply->error->message);
           continue;
         }
         finish_and_erase(it, std::move(*reply));
-      } else if (auto* err = std::get_if<mf::error>(&got->message->body)) {
+      } else if (auto* err = std::get_if<mf::error>(&message->body)) {
         finish_and_erase(it, error_reply(0, err->code, err->message));
       }
     }
@@ -380,42 +430,83 @@ struct predict_forwarder::impl {
     }
   }
 
+  void answer_front(const std::string& identity, predict_reply reply) {
+    (void)mf::protocol::send_envelope(
+        *front, identity, mf::protocol::make_envelope(std::move(reply), options.node_id));
+  }
+
+  // Front door: the router reads the header (tenant, id, deadline) and relays the client's frame;
+  // the worker validates the body and answers typed errors, which come back decoded.
   void on_front_frame() {
     for (int i = 0; i < 256; ++i) {
-      auto got = mf::protocol::recv_envelope(*front, std::chrono::milliseconds(0));
+      auto got = mf::protocol::recv_frame(*front, std::chrono::milliseconds(0));
       if (!got) return;
-      std::string identity = got->identity;
-      if (!got->message) {
-        mf::protocol::envelope e;
-        e.body = got->message.error();
-        (void)mf::protocol::send_envelope(*front, identity, e);
-        continue;
-      }
-      auto* req = std::get_if<predict_request>(&got->message->body);
+      relay_front(std::move(got->identity), std::move(got->payload));
+    }
+  }
+
+  void relay_front(std::string identity, zmq::message_t frame) {
+    const std::span<const std::byte> bytes(static_cast<const std::byte*>(frame.data()),
+                                           frame.size());
+    auto reader = mf::protocol::frame_reader::open(bytes);
+    if (!reader) {
+      mf::protocol::envelope e;
+      e.body = reader.error();
+      (void)mf::protocol::send_envelope(*front, identity, e);
+      return;
+    }
+    pending p;
+    bool header_read = true;
+    try {
+      auto root = reader->root();
+      p.client_id = root.getRequestId();
+      p.request.deadline_unix_ms = root.getDeadlineUnixMs();
+      auto tenant = root.getTenant();
+      p.request.tenant.assign(tenant.begin(), tenant.size());
+    } catch (...) {
+      header_read = false;  // decode() below says why
+    }
+    if (reader->kind() != mf::protocol::wire::Envelope::Body::PREDICT_REQUEST) {
+      mf::protocol::envelope e;
+      e.head.request_id = p.client_id;
+      e.body = mf::make_error(errc::invalid_input, "the front door takes predict requests only");
+      (void)mf::protocol::send_envelope(*front, identity, e);
+      return;
+    }
+    auto offset = header_read ? mf::protocol::header_words_offset(bytes) : std::nullopt;
+    if (!offset) {  // an unusual (multi-segment, far-pointer) encoding: decode it instead
+      auto message = mf::protocol::decode(*reader);
+      auto* req = message ? std::get_if<predict_request>(&message->body) : nullptr;
       if (!req) {
         mf::protocol::envelope e;
-        e.head.request_id = got->message->head.request_id;
-        e.body = mf::make_error(errc::invalid_input, "the front door takes predict requests only");
+        e.head.request_id = p.client_id;
+        e.body = message ? mf::make_error(errc::invalid_input, "not a predict request")
+                         : message.error();
         (void)mf::protocol::send_envelope(*front, identity, e);
-        continue;
+        return;
       }
-      if (req->deadline_unix_ms == 0) req->deadline_unix_ms = unix_ms_now() + 1000;
-      if (inflight.load() >= options.max_inflight) {
-        bump(n_shed);
-        auto r = error_reply(req->request_id, errc::overloaded, "router in-flight limit reached");
-        (void)mf::protocol::send_envelope(
-            *front, identity, mf::protocol::make_envelope(std::move(r), options.node_id));
-        continue;
-      }
-      inflight.fetch_add(1);
-      zmq::socket_t* sock = front.get();
-      std::string sender = options.node_id;
-      handle_submit(submit{std::move(*req), [sock, identity, sender](predict_reply r) {
-                             (void)mf::protocol::send_envelope(
-                                 *sock, identity,
-                                 mf::protocol::make_envelope(std::move(r), sender));
-                           }});
+      p.request = std::move(*req);
+    } else {
+      p.relayed = true;
+      p.relay_offset = *offset;
     }
+    if (p.request.deadline_unix_ms == 0) {
+      p.request.deadline_unix_ms = unix_ms_now() + 1000;
+      if (p.relayed)
+        mf::protocol::patch_header_word(frame, p.relay_offset + 8,
+                                        static_cast<std::uint64_t>(p.request.deadline_unix_ms));
+    }
+    if (inflight.load() >= options.max_inflight) {
+      bump(n_shed);
+      answer_front(identity,
+                   error_reply(p.client_id, errc::overloaded, "router in-flight limit reached"));
+      return;
+    }
+    inflight.fetch_add(1);
+    if (p.relayed) p.relay = std::move(frame);
+    p.front_identity = identity;
+    p.done = [this, identity](predict_reply r) { answer_front(identity, std::move(r)); };
+    admit(std::move(p));
   }
 
   void run() {

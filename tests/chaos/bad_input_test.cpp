@@ -7,6 +7,9 @@
 #include <random>
 #include <set>
 
+#include <capnp/message.h>
+
+#include "protocol/frame.hpp"
 #include "protocol/predict_client.hpp"
 #include "protocol/socket.hpp"
 #include "tests/chaos/chaos_cluster.hpp"
@@ -313,6 +316,36 @@ TEST_CASE("garbage, replayed and out-of-order frames on the front door and a wor
     ok.request_id = 0;
     auto reply = client->predict(ok, 3000ms);
     CHECK_MESSAGE(reply.has_value(), (reply ? "" : reply.error().message));
+
+    // A well-framed but insane predict (3 numbers for 2 features: our encoder refuses to write
+    // it, so it is built by hand) gets a typed invalid_input with the sender's id. Through the
+    // front door the router relays the frame and it is the worker that refuses it.
+    capnp::MallocMessageBuilder builder;
+    auto env = builder.initRoot<mf::protocol::wire::Envelope>();
+    env.setRequestId(5151);
+    env.setTenant("t1");
+    auto body = env.getBody().initPredictRequest();
+    body.setModel("m");
+    body.setNFeatures(2);
+    auto features = body.initFeatures(3);
+    for (unsigned i = 0; i < 3; ++i) features.set(i, 1.0);
+    auto insane = mf::protocol::to_zmq_message(builder);
+    REQUIRE(insane.has_value());
+    REQUIRE(mf::protocol::send_frame(s, "", std::move(*insane)).has_value());
+    bool refused = false;
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (!refused && std::chrono::steady_clock::now() < until) {
+      auto r = mf::protocol::recv_envelope(s, 200ms);
+      if (!r || !r->message || r->request_id != 5151) continue;
+      const auto* reply_body = std::get_if<mf::protocol::predict_reply>(&r->message->body);
+      const auto* error_body = std::get_if<mf::error>(&r->message->body);
+      const auto code = reply_body && reply_body->error ? reply_body->error->code
+                        : error_body                    ? error_body->code
+                                                        : mf::errc::internal;
+      CHECK(code == mf::errc::invalid_input);
+      refused = true;
+    }
+    CHECK(refused);
   }
   CHECK(c.worker("w1").running());
   CHECK(c.router().running());

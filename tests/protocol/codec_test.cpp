@@ -252,3 +252,52 @@ TEST_CASE("seed corpus writer (no-op unless asked)") {
     CHECK(out.good());
   }
 }
+
+TEST_CASE("relay: the header words of every encoded kind are found and patch in place") {
+  for (const auto& sample : mf::protocol::test::sample_envelopes()) {
+    envelope in = sample;
+    auto frame = encode(in);
+    REQUIRE(frame);
+    const std::span<const std::byte> bytes(static_cast<const std::byte*>(frame->data()),
+                                           frame->size());
+    auto offset = header_words_offset(bytes);
+    REQUIRE(offset);
+    patch_header_word(*frame, *offset, 0x0123456789abcdefULL);
+    patch_header_word(*frame, *offset + 8, 424242);
+    auto out = decode(
+        std::span<const std::byte>(static_cast<const std::byte*>(frame->data()), frame->size()));
+    REQUIRE(out);
+    CHECK(out->head.request_id == 0x0123456789abcdefULL);
+    CHECK(out->head.deadline_unix_ms == 424242);
+    // Nothing else moved: the same envelope encoded with those ids decodes to the same body.
+    envelope want = in;
+    want.head.request_id = 0x0123456789abcdefULL;
+    want.head.deadline_unix_ms = 424242;
+    if (auto* r = std::get_if<predict_request>(&want.body)) {
+      r->request_id = want.head.request_id;
+      r->deadline_unix_ms = want.head.deadline_unix_ms;
+    }
+    if (auto* r = std::get_if<mf::protocol::predict_reply>(&want.body))
+      r->request_id = want.head.request_id;
+    CHECK(out->body == round_trip(want).body);
+  }
+}
+
+TEST_CASE("relay: frames without a near root struct of two words are left to decode") {
+  auto frame = encode(sample_of(1));
+  REQUIRE(frame);
+  std::vector<std::byte> bytes(static_cast<const std::byte*>(frame->data()),
+                               static_cast<const std::byte*>(frame->data()) + frame->size());
+  CHECK(header_words_offset(bytes).has_value());
+  CHECK_FALSE(header_words_offset(std::span(bytes).first(8)).has_value());  // table only
+  auto far = bytes;
+  far[8] = std::byte{0x02};  // root pointer made a far pointer
+  CHECK_FALSE(header_words_offset(far).has_value());
+  auto short_data = bytes;
+  short_data[12] = std::byte{0x01};  // data section of one word
+  short_data[13] = std::byte{0x00};
+  CHECK_FALSE(header_words_offset(short_data).has_value());
+  auto beyond = bytes;
+  beyond[11] = std::byte{0x7f};  // offset far past the segment
+  CHECK_FALSE(header_words_offset(beyond).has_value());
+}

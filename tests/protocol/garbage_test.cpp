@@ -213,3 +213,26 @@ TEST_CASE("a traversal-limit overrun is an error, not an exception") {
   REQUIRE_FALSE(out.has_value());
   CHECK(out.error().code == mf::errc::invalid_input);
 }
+
+TEST_CASE("relay offsets of garbage and mutated frames stay inside the frame") {
+  std::mt19937_64 rng(11);
+  auto frames = valid_frames();
+  std::size_t found = 0;
+  for (int i = 0; i < 20000; ++i) {
+    bytes b;
+    if (i % 2 == 0) {
+      b.resize(rng() % 256);
+      for (auto& x : b) x = static_cast<std::byte>(rng());
+    } else {
+      b = frames[rng() % frames.size()];
+      for (int flips = 0; flips < 4 && !b.empty(); ++flips)
+        b[rng() % b.size()] = static_cast<std::byte>(rng());
+    }
+    if (auto offset = header_words_offset(b)) {
+      ++found;
+      CHECK(*offset + 16 <= b.size());
+      CHECK(*offset % 8 == 0);
+    }
+  }
+  MESSAGE("garbage/mutated frames with a usable header: " << found << " of 20000");
+}

@@ -486,6 +486,37 @@ TEST_CASE("front door: the same Cap'n Proto predict over ZeroMQ") {
   CHECK(miss.error().code == mf::errc::unavailable);
 }
 
+TEST_CASE("front door relay: client ids kept apart, retry with the same frame, worker errors") {
+  router_fixture f(4096, "tcp://127.0.0.1:*");
+  fake_worker quiet("w1");
+  fake_worker w2("w2");
+  quiet.silent = true;  // takes the first attempt (same load, listed first) and never answers
+  f.place({{"t1", {"w1", "w2"}}}, {&quiet, &w2});
+  // Two clients: both number their requests from 1, so only the router's relay keeps them apart.
+  auto a = mf::protocol::predict_client::create();
+  auto b = mf::protocol::predict_client::create();
+  REQUIRE(a.has_value());
+  REQUIRE(b.has_value());
+  REQUIRE(a->connect(f.forwarder->front_endpoint()).has_value());
+  REQUIRE(b->connect(f.forwarder->front_endpoint()).has_value());
+  mf::protocol::predict_request req;
+  req.tenant = "t1";
+  req.model = "m";
+  req.n_features = 1;
+  for (int i = 0; i < 3; ++i) {
+    req.features = {static_cast<double>(i)};
+    auto ra = a->predict(req, std::chrono::milliseconds(2000));
+    req.features = {static_cast<double>(100 + i)};
+    auto rb = b->predict(req, std::chrono::milliseconds(2000));
+    REQUIRE(ra.has_value());
+    REQUIRE(rb.has_value());
+    CHECK(ra->predictions == std::vector<double>{static_cast<double>(i)});
+    CHECK(rb->predictions == std::vector<double>{static_cast<double>(100 + i)});
+  }
+  CHECK(w2.served.load() >= 6);
+  CHECK(f.forwarder->stats().retried >= 1);  // the silent replica's attempts moved to w2
+}
+
 TEST_CASE("a tenant over its requests_per_second quota gets 429") {
   router_fixture f;
   fake_worker w("w1");
