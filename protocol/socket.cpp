@@ -2,9 +2,9 @@
 // nothing may throw out of this module.
 #include "protocol/socket.hpp"
 
+#include <array>
 #include <cerrno>
 #include <exception>
-#include <vector>
 
 namespace mf::protocol {
 namespace {
@@ -179,8 +179,11 @@ mf::expected<received_frame> recv_frame(zmq::socket_t& socket,
     const bool forever = timeout.count() < 0;
     const auto deadline = clock::now() + (forever ? std::chrono::milliseconds(0) : timeout);
 
-    std::vector<zmq::message_t> parts;
-    while (parts.empty()) {
+    // At most [identity][empty][payload]: a fixed array, not a vector (one allocation per part
+    // and per growth, on every frame of the hot path). Extra parts are drained and reported.
+    std::array<zmq::message_t, 3> parts;
+    std::size_t n_parts = 0, extra_parts = 0;
+    while (n_parts == 0 && extra_parts == 0) {
       long wait_ms = -1;
       if (!forever) {
         auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
@@ -204,18 +207,22 @@ mf::expected<received_frame> recv_frame(zmq::socket_t& socket,
         auto got = socket.recv(part, zmq::recv_flags::dontwait);
         if (!got) break;  // spurious wake-up: poll again
         more = part.more();
-        parts.push_back(std::move(part));
+        if (n_parts < parts.size())
+          parts[n_parts++] = std::move(part);
+        else
+          ++extra_parts;
       }
     }
 
     received_frame out;
+    const std::size_t total = n_parts + extra_parts;
     std::size_t next = 0;
-    if (*type == ZMQ_ROUTER) out.identity = to_string(parts[next++]);
+    if (*type == ZMQ_ROUTER && n_parts > 0) out.identity = to_string(parts[next++]);
     // [empty][payload] from DEALER/REQ peers; a bare [payload] is accepted too.
-    if (parts.size() - next == 2 && parts[next].size() == 0) ++next;
-    if (parts.size() - next != 1) {
+    if (extra_parts == 0 && n_parts - next == 2 && parts[next].size() == 0) ++next;
+    if (extra_parts > 0 || n_parts - next != 1) {
       return mf::make_error(mf::errc::invalid_input,
-                            "unexpected frame layout: " + std::to_string(parts.size()) + " parts");
+                            "unexpected frame layout: " + std::to_string(total) + " parts");
     }
     out.payload = std::move(parts[next]);
     return out;
