@@ -435,6 +435,14 @@ struct predict_forwarder::impl {
         *front, identity, mf::protocol::make_envelope(std::move(reply), options.node_id));
   }
 
+  // A frame the front door cannot take: an error envelope with the client's id (0 if unknown).
+  void refuse_front(const std::string& identity, std::uint64_t client_id, mf::error why) {
+    mf::protocol::envelope e;
+    e.head.request_id = client_id;
+    e.body = std::move(why);
+    (void)mf::protocol::send_envelope(*front, identity, e);
+  }
+
   // Front door: the router reads the header (tenant, id, deadline) and relays the client's frame;
   // the worker validates the body and answers typed errors, which come back decoded.
   void on_front_frame() {
@@ -449,12 +457,7 @@ struct predict_forwarder::impl {
     const std::span<const std::byte> bytes(static_cast<const std::byte*>(frame.data()),
                                            frame.size());
     auto reader = mf::protocol::frame_reader::open(bytes);
-    if (!reader) {
-      mf::protocol::envelope e;
-      e.body = reader.error();
-      (void)mf::protocol::send_envelope(*front, identity, e);
-      return;
-    }
+    if (!reader) return refuse_front(identity, 0, reader.error());
     pending p;
     bool header_read = true;
     try {
@@ -466,25 +469,18 @@ struct predict_forwarder::impl {
     } catch (...) {
       header_read = false;  // decode() below says why
     }
-    if (reader->kind() != mf::protocol::wire::Envelope::Body::PREDICT_REQUEST) {
-      mf::protocol::envelope e;
-      e.head.request_id = p.client_id;
-      e.body = mf::make_error(errc::invalid_input, "the front door takes predict requests only");
-      (void)mf::protocol::send_envelope(*front, identity, e);
-      return;
-    }
+    if (reader->kind() != mf::protocol::wire::Envelope::Body::PREDICT_REQUEST)
+      return refuse_front(
+          identity, p.client_id,
+          mf::make_error(errc::invalid_input, "the front door takes predict requests only"));
     auto offset = header_read ? mf::protocol::header_words_offset(bytes) : std::nullopt;
     if (!offset) {  // an unusual (multi-segment, far-pointer) encoding: decode it instead
       auto message = mf::protocol::decode(*reader);
       auto* req = message ? std::get_if<predict_request>(&message->body) : nullptr;
-      if (!req) {
-        mf::protocol::envelope e;
-        e.head.request_id = p.client_id;
-        e.body = message ? mf::make_error(errc::invalid_input, "not a predict request")
-                         : message.error();
-        (void)mf::protocol::send_envelope(*front, identity, e);
-        return;
-      }
+      if (!req)
+        return refuse_front(identity, p.client_id,
+                            message ? mf::make_error(errc::invalid_input, "not a predict request")
+                                    : message.error());
       p.request = std::move(*req);
     } else {
       p.relayed = true;
