@@ -116,7 +116,8 @@ TEST_CASE("single flight: 64 concurrent requests for a cold model trigger exactl
     CHECK(r.entry->key.version == 3);
   }
   CHECK(f.metrics->cache_loads.load() == 1);
-  CHECK(f.active_version("t", "m") == 3);
+  // The snapshot follows the leases with the next (coalesced) publish.
+  CHECK(mf::test::wait_until([&] { return f.active_version("t", "m") == 3; }, 5s));
 }
 
 TEST_CASE("a failed load answers every waiter with the error and caches nothing") {
@@ -132,6 +133,9 @@ TEST_CASE("activation is atomic under concurrent readers: old or new, never a mi
   host_fixture f;
   f.world->add("t", "m", 1, true);
   REQUIRE(f.lease("t", "m").entry);
+  // The lease answers first; the snapshot follows with the next (coalesced) publish. Readers
+  // start once it serves v1: from then on there must never be a gap.
+  REQUIRE(mf::test::wait_until([&] { return f.active_version("t", "m") == 1; }, 5s));
   std::atomic<bool> stop{false};
   std::atomic<long> reads{0}, bad{0}, gaps{0}, backwards{0};
   std::vector<std::thread> readers;
