@@ -7,39 +7,11 @@
 #include <chrono>
 #include <ctime>
 
+#include "common/json_escape.hpp"
+
 namespace mf::nodes {
 
 namespace {
-
-void append_escaped(spdlog::memory_buf_t& dest, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        dest.append(std::string_view("\\\""));
-        break;
-      case '\\':
-        dest.append(std::string_view("\\\\"));
-        break;
-      case '\n':
-        dest.append(std::string_view("\\n"));
-        break;
-      case '\r':
-        dest.append(std::string_view("\\r"));
-        break;
-      case '\t':
-        dest.append(std::string_view("\\t"));
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          dest.append(std::string_view(buf));
-        } else {
-          dest.push_back(c);
-        }
-    }
-  }
-}
 
 // One JSON object per line: {"ts":...,"level":...,"node":...,"msg":...}; the message is escaped.
 class json_formatter final : public spdlog::formatter {
@@ -54,9 +26,9 @@ class json_formatter final : public spdlog::formatter {
     auto lv = spdlog::level::to_string_view(msg.level);
     dest.append(std::string_view(lv.data(), lv.size()));
     dest.append(std::string_view("\",\"node\":\""));
-    append_escaped(dest, node_);
+    mf::append_json_escaped(dest, node_);
     dest.append(std::string_view("\",\"msg\":\""));
-    append_escaped(dest, std::string_view(msg.payload.data(), msg.payload.size()));
+    mf::append_json_escaped(dest, std::string_view(msg.payload.data(), msg.payload.size()));
     dest.append(std::string_view("\"}\n"));
   }
   std::unique_ptr<spdlog::formatter> clone() const override {

@@ -67,12 +67,14 @@ struct predict_forwarder::impl {
     // vector, so a request costs no allocation here.
     std::array<std::string, 2> tried_nodes;
     std::size_t tried = 0;
-    // Front-door requests travel as the client's own frame (ids patched in place), not decoded
-    // and re-encoded: `relay` holds it, `relay_offset` is where its header words are.
+    // Front-door requests are answered on the front socket to `front_identity` (no callback),
+    // and usually travel as the client's own frame (ids patched in place), not decoded and
+    // re-encoded: `relay` holds it, `relay_offset` is where its header words are.
+    bool front_door = false;
+    std::string front_identity;
     zmq::message_t relay;
     std::size_t relay_offset = 0;
     bool relayed = false;
-    std::string front_identity;
     bool has_tried(const std::string& n) const {
       return std::find(tried_nodes.begin(), tried_nodes.begin() + tried, n) !=
              tried_nodes.begin() + tried;
@@ -166,6 +168,7 @@ struct predict_forwarder::impl {
   void finish(pending& p, predict_reply reply) {
     reply.request_id = p.client_id;
     release(p);
+    if (p.front_door) return answer_front(p.front_identity, std::move(reply));
     try {
       p.done(std::move(reply));
     } catch (...) {
@@ -500,8 +503,8 @@ struct predict_forwarder::impl {
     }
     inflight.fetch_add(1);
     if (p.relayed) p.relay = std::move(frame);
-    p.front_identity = identity;
-    p.done = [this, identity](predict_reply r) { answer_front(identity, std::move(r)); };
+    p.front_door = true;
+    p.front_identity = std::move(identity);
     admit(std::move(p));
   }
 

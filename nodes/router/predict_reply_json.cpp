@@ -1,38 +1,17 @@
 #include "nodes/router/predict_reply_json.hpp"
 
+#include "common/json_escape.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 
 namespace mf::router {
 namespace {
 
 void append_string(std::string& out, std::string_view s) {
   out.push_back('"');
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (c == '\n') {
-      out.append("\\n");
-    } else if (c == '\t') {
-      out.append("\\t");
-    } else if (c == '\r') {
-      out.append("\\r");
-    } else if (c == '\b') {
-      out.append("\\b");
-    } else if (c == '\f') {
-      out.append("\\f");
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out.append(buf);
-    } else {
-      out.push_back(c);
-    }
-  }
+  mf::append_json_escaped(out, s);
   out.push_back('"');
 }
 
@@ -72,7 +51,8 @@ void append_int(std::string& out, std::int64_t v) {
 
 // Predictions that are whole numbers (class labels, cluster ids) read as integers.
 void append_prediction(std::string& out, double v) {
-  if (v == static_cast<double>(static_cast<std::int64_t>(v)) && v > -9.0e15 && v < 9.0e15)
+  // Range first: converting NaN or an out-of-range double to an integer is undefined.
+  if (v > -9.0e15 && v < 9.0e15 && v == static_cast<double>(static_cast<std::int64_t>(v)))
     append_int(out, static_cast<std::int64_t>(v));
   else
     append_double(out, v);
