@@ -173,7 +173,7 @@ TEST_CASE("fault 3: Redis SIGKILL + restart on the same AOF") {
   CHECK_MESSAGE(writes_back, c.logs());
   CHECK_MESSAGE(writes.unexpected == 0, writes.last_unexpected);
   CHECK_MESSAGE(lost == 0, lost_what);
-  CHECK(s.failed == 0);
+  CHECK_MESSAGE(s.failed == 0, c.logs());
 }
 
 TEST_CASE("a whole cluster on a requirepass Redis; secrets never reach a log") {
