@@ -492,6 +492,9 @@ TEST_CASE("front door relay: client ids kept apart, retry with the same frame, w
   fake_worker w2("w2");
   quiet.silent = true;  // takes the first attempt (same load, listed first) and never answers
   f.place({{"t1", {"w1", "w2"}}}, {&quiet, &w2});
+  // The forwarder applies a view on its own thread: wait until it has both workers.
+  REQUIRE(
+      wait_until([&] { return f.forwarder->stats().workers_up == 2; }, std::chrono::seconds(5)));
   // Two clients: both number their requests from 1, so only the router's relay keeps them apart.
   auto a = mf::protocol::predict_client::create();
   auto b = mf::protocol::predict_client::create();
