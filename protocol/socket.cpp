@@ -183,23 +183,28 @@ mf::expected<received_frame> recv_frame(zmq::socket_t& socket,
     // and per growth, on every frame of the hot path). Extra parts are drained and reported.
     std::array<zmq::message_t, 3> parts;
     std::size_t n_parts = 0, extra_parts = 0;
+    // A zero timeout is a plain non-blocking receive (why: zmq_poll costs a poll(2) per call,
+    // and event loops drain their sockets with timeout 0, once per message and once more).
+    const bool just_try = timeout.count() == 0;
     while (n_parts == 0 && extra_parts == 0) {
-      long wait_ms = -1;
-      if (!forever) {
-        auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
-        wait_ms = std::max<long>(0, static_cast<long>(left.count()));
-      }
-      zmq_pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-      const int ready = zmq_poll(&item, 1, wait_ms);
-      if (ready < 0) {
-        if (zmq_errno() == EINTR) continue;
-        return zmq_failure("poll", zmq_errno());
-      }
-      if (ready == 0) {
-        if (!forever && clock::now() >= deadline) {
-          return mf::make_error(mf::errc::deadline_exceeded, "no message before the deadline");
+      if (!just_try) {
+        long wait_ms = -1;
+        if (!forever) {
+          auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
+          wait_ms = std::max<long>(0, static_cast<long>(left.count()));
         }
-        continue;
+        zmq_pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+        const int ready = zmq_poll(&item, 1, wait_ms);
+        if (ready < 0) {
+          if (zmq_errno() == EINTR) continue;
+          return zmq_failure("poll", zmq_errno());
+        }
+        if (ready == 0) {
+          if (!forever && clock::now() >= deadline) {
+            return mf::make_error(mf::errc::deadline_exceeded, "no message before the deadline");
+          }
+          continue;
+        }
       }
       // A readable socket holds a whole multipart message: ZeroMQ delivers them atomically.
       for (bool more = true; more;) {
@@ -212,6 +217,8 @@ mf::expected<received_frame> recv_frame(zmq::socket_t& socket,
         else
           ++extra_parts;
       }
+      if (just_try && n_parts == 0 && extra_parts == 0)
+        return mf::make_error(mf::errc::deadline_exceeded, "no message waiting");
     }
 
     received_frame out;

@@ -1,20 +1,25 @@
-// predict_forwarder: a single-threaded event loop (zmq_poll over an eventfd, the DEALERs and
-// the front door). One thread owns every socket and the placement cache, so none of them
-// needs a lock; other threads talk to it through a small mutex-guarded inbox + eventfd wake.
-// Hot path (bench/ W1, W4): no allocation per loop turn (poll items and inbox buffers are
-// reused), counters are relaxed atomics, the eventfd is written only when the inbox goes from
-// empty to non-empty, and the deadline scan runs only when the earliest deadline is due.
+// predict_forwarder: a single-threaded event loop on an asio io_context (the DEALERs and the
+// front door watched through their ZMQ_FD, a timer for deadlines). One thread owns every socket
+// and the placement cache, so none of them needs a lock. A call made on the loop thread (the
+// HTTP handler, when the router shares its HTTP loop) is handled at once; other threads talk to
+// the loop through a small mutex-guarded inbox, drained by one posted handler per batch.
+// Hot path (bench/ W1, W4): no hand-off between threads for an HTTP predict on a shared loop,
+// no allocation per loop turn (inbox buffers are reused), counters are relaxed atomics, and the
+// deadline scan runs only when the earliest deadline is due.
 #include "actors/router/predict_forwarder.hpp"
-
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <future>
 #include <unordered_map>
 #include <variant>
 #include <zmq.hpp>
 
+#include "actors/router/zmq_socket_watch.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/socket.hpp"
@@ -51,6 +56,7 @@ struct predict_forwarder::impl {
   struct link {
     std::string address;
     std::unique_ptr<zmq::socket_t> socket;
+    std::unique_ptr<zmq_socket_watch> watch;  // after `socket`: stops watching before it closes
     std::size_t inflight = 0;
     bool draining = false;
     steady::time_point suspect_until{};
@@ -82,16 +88,21 @@ struct predict_forwarder::impl {
   };
 
   forwarder_options options;
+  std::shared_ptr<asio::io_context> io;  // options.loop, or our own
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> own_loop_guard;
+  std::thread own_loop_thread;
   zmq::context_t context{1};
-  int wake_fd = -1;
   std::unique_ptr<zmq::socket_t> front;
+  std::unique_ptr<zmq_socket_watch> front_watch;
   std::string front_bound;
+  std::optional<asio::steady_timer> timer;
+  // Handlers posted to the loop hold this; after shutdown it is false and they do nothing
+  // (why: on a shared loop they may run, or be destroyed, after the forwarder is gone).
+  std::shared_ptr<bool> open = std::make_shared<bool>(true);
 
   std::mutex inbox_mutex;
-  std::vector<command> inbox;  // swapped with `batch` by the I/O thread: capacity is reused
+  std::vector<command> inbox;  // swapped with `batch` by the loop: capacity is reused
   std::atomic<std::size_t> inflight{0};
-  std::atomic<bool> stopping{false};
-  std::thread thread;
 
   // Counters read by stats() from other threads: relaxed atomics, no lock per request.
   std::atomic<std::uint64_t> n_forwarded{0}, n_retried{0}, n_shed{0}, n_timed_out{0},
@@ -109,9 +120,12 @@ struct predict_forwarder::impl {
   // finished: then one scan recomputes it). check_timeouts scans only once it is due.
   steady::time_point earliest_deadline = steady::time_point::max();
   std::vector<command> batch;
-  std::vector<zmq::pollitem_t> items;
-  std::vector<std::string> item_nodes;
   std::vector<std::uint64_t> expired_ids, retry_ids;
+  // The timer's next expiry (max = none) and the generation of its pending wait: a re-armed
+  // timer's earlier handler sees another generation and does nothing.
+  steady::time_point timer_at = steady::time_point::max();
+  std::uint64_t timer_generation = 0;
+  static constexpr std::chrono::milliseconds tick_every{100};
   struct bucket {
     double tokens = 0;
     steady::time_point refilled{};
@@ -137,14 +151,7 @@ struct predict_forwarder::impl {
     return false;
   }
 
-  ~impl() {
-    if (wake_fd >= 0) ::close(wake_fd);
-  }
-
-  void wake() {
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(wake_fd, &one, sizeof one);
-  }
+  bool on_loop_thread() const { return io->get_executor().running_in_this_thread(); }
 
   void post(command c) {
     bool was_empty;
@@ -153,9 +160,51 @@ struct predict_forwarder::impl {
       was_empty = inbox.empty();
       inbox.push_back(std::move(c));
     }
-    // The I/O thread swaps the whole inbox after each wake, so a non-empty inbox already has a
-    // wake pending: one eventfd write per batch instead of one syscall per request.
-    if (was_empty) wake();
+    // The loop swaps the whole inbox in one handler, so a non-empty inbox already has one
+    // queued: one post per batch instead of one per request.
+    if (was_empty) {
+      asio::post(*io, [this, alive = open] {
+        if (*alive) drain_inbox();
+      });
+    }
+  }
+
+  void drain_inbox() {
+    batch.clear();
+    {
+      std::lock_guard lock(inbox_mutex);
+      batch.swap(inbox);
+    }
+    for (auto& c : batch) {
+      if (auto* s = std::get_if<submit>(&c)) {
+        handle_submit(std::move(*s));
+      } else {
+        handle_view(std::move(std::get<cluster_view>(c)));
+      }
+    }
+  }
+
+  // The timer fires at the earliest attempt deadline, and at least every `tick_every` (a safety
+  // net that also drains any socket whose signal was missed).
+  void schedule_tick(steady::time_point at) {
+    if (at >= timer_at || !*open) return;
+    timer_at = at;
+    const auto generation = ++timer_generation;
+    timer->expires_at(at);
+    timer->async_wait([this, alive = open, generation](const std::error_code& ec) {
+      if (!*alive || ec || generation != timer_generation) return;
+      timer_at = steady::time_point::max();
+      on_tick();
+    });
+  }
+
+  void on_tick() {
+    check_timeouts();
+    if (front_watch) front_watch->poke();
+    for (auto& [node, l] : links) {
+      if (l.watch) l.watch->poke();
+    }
+    schedule_tick(std::min(earliest_deadline, steady::now() + tick_every));
   }
 
   // The bookkeeping of an answered request (its answer is sent by the caller).
@@ -222,6 +271,7 @@ struct predict_forwarder::impl {
                       ? send_relay(*l.socket, p)
                       : mf::protocol::send_envelope(
                             *l.socket, "", mf::protocol::make_envelope(p.request, options.node_id));
+      if (l.watch) l.watch->sent();
       if (!sent) {
         l.suspect_until = steady::now() + options.suspect_for;
         continue;
@@ -233,6 +283,7 @@ struct predict_forwarder::impl {
       p.attempt_deadline =
           untried_replicas(p) > 0 && p.tried < 2 ? now + (p.deadline - now) / 2 : p.deadline;
       earliest_deadline = std::min(earliest_deadline, p.attempt_deadline);
+      schedule_tick(earliest_deadline);
       if (p.tried > 1) bump(n_retried);
       return true;
     }
@@ -331,9 +382,16 @@ struct predict_forwarder::impl {
           // Without the cluster key applied, never connect: no plain traffic to a worker.
           if (options.curve && !mf::protocol::apply_curve_client(*s, *options.curve)) continue;
           s->connect(n.address);
+          l.watch.reset();  // before the old socket closes
           l.socket = std::move(s);
           l.address = n.address;
-        } catch (const zmq::error_t&) {
+          l.watch = std::make_unique<zmq_socket_watch>(*io, *l.socket, [this, node = n.node] {
+            auto it = links.find(node);
+            if (it != links.end() && it->second.socket) on_worker_frame(node, *it->second.socket);
+          });
+        } catch (const std::exception&) {
+          // zmq (socket, connect) or asio (watching its descriptor): no link to this node now.
+          l.watch.reset();
           l.socket.reset();
         }
       }
@@ -381,6 +439,7 @@ struct predict_forwarder::impl {
           mf::protocol::patch_header_word(got->payload, *offset, it->second.client_id);
           (void)mf::protocol::send_frame(*front, it->second.front_identity,
                                          std::move(got->payload));
+          front_watch->sent();
           release(it->second);
           pendings.erase(it);
           continue;
@@ -436,6 +495,7 @@ struct predict_forwarder::impl {
   void answer_front(const std::string& identity, predict_reply reply) {
     (void)mf::protocol::send_envelope(
         *front, identity, mf::protocol::make_envelope(std::move(reply), options.node_id));
+    front_watch->sent();
   }
 
   // A frame the front door cannot take: an error envelope with the client's id (0 if unknown).
@@ -444,6 +504,7 @@ struct predict_forwarder::impl {
     e.head.request_id = client_id;
     e.body = std::move(why);
     (void)mf::protocol::send_envelope(*front, identity, e);
+    front_watch->sent();
   }
 
   // Front door: the router reads the header (tenant, id, deadline) and relays the client's frame;
@@ -508,62 +569,11 @@ struct predict_forwarder::impl {
     admit(std::move(p));
   }
 
-  void run() {
-    while (!stopping.load()) {
-      batch.clear();
-      {
-        std::lock_guard lock(inbox_mutex);
-        batch.swap(inbox);
-      }
-      bool links_changed = items.empty();
-      for (auto& c : batch) {
-        if (auto* s = std::get_if<submit>(&c)) {
-          handle_submit(std::move(*s));
-        } else {
-          handle_view(std::move(std::get<cluster_view>(c)));
-          links_changed = true;
-        }
-      }
-      if (links_changed) {
-        items.clear();
-        item_nodes.clear();
-        items.push_back({nullptr, wake_fd, ZMQ_POLLIN, 0});
-        if (front) items.push_back({front->handle(), 0, ZMQ_POLLIN, 0});
-        for (auto& [node, l] : links) {
-          if (!l.socket) continue;
-          items.push_back({l.socket->handle(), 0, ZMQ_POLLIN, 0});
-          item_nodes.push_back(node);
-        }
-      }
-      for (auto& item : items) item.revents = 0;
-      long timeout_ms = 100;
-      if (earliest_deadline != steady::time_point::max()) {
-        auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(earliest_deadline - steady::now())
-                .count();
-        timeout_ms = std::min<long>(timeout_ms, std::max<long>(0, left + 1));
-      }
-      try {
-        zmq::poll(items.data(), items.size(), std::chrono::milliseconds(timeout_ms));
-      } catch (const zmq::error_t&) {
-        if (stopping.load()) break;
-      }
-      if (items[0].revents & ZMQ_POLLIN) {
-        std::uint64_t v;
-        [[maybe_unused]] auto n = ::read(wake_fd, &v, sizeof v);
-      }
-      std::size_t k = 1;
-      if (front) {
-        if (items[k].revents & ZMQ_POLLIN) on_front_frame();
-        ++k;
-      }
-      for (std::size_t j = 0; j < item_nodes.size(); ++j, ++k) {
-        if (!(items[k].revents & ZMQ_POLLIN)) continue;
-        auto l = links.find(item_nodes[j]);
-        if (l != links.end() && l->second.socket) on_worker_frame(item_nodes[j], *l->second.socket);
-      }
-      check_timeouts();
-    }
+  // On the loop thread: answers everything still pending or queued, then closes the sockets.
+  void shutdown() {
+    if (!*open) return;
+    *open = false;
+    if (timer) timer->cancel();
     for (auto& [id, p] : pendings)
       finish(p, error_reply(0, errc::unavailable, "router is shutting down"));
     pendings.clear();
@@ -579,6 +589,7 @@ struct predict_forwarder::impl {
       }
     }
     links.clear();
+    front_watch.reset();
     front.reset();
   }
 };
@@ -587,8 +598,8 @@ mf::expected<std::unique_ptr<predict_forwarder>> predict_forwarder::start(
     forwarder_options options) {
   auto p = std::make_unique<impl>();
   p->options = std::move(options);
-  p->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (p->wake_fd < 0) return mf::make_error(errc::internal, "eventfd failed");
+  p->io = p->options.loop ? p->options.loop : std::make_shared<asio::io_context>(1);
+  p->timer.emplace(*p->io);
   if (!p->options.front_endpoint.empty()) {
     try {
       p->front = std::make_unique<zmq::socket_t>(p->context, zmq::socket_type::router);
@@ -596,22 +607,55 @@ mf::expected<std::unique_ptr<predict_forwarder>> predict_forwarder::start(
       p->front->bind(p->options.front_endpoint);
       auto ep = mf::protocol::last_endpoint(*p->front);
       p->front_bound = ep ? *ep : p->options.front_endpoint;
-    } catch (const zmq::error_t& e) {
+      auto* raw = p.get();
+      p->front_watch =
+          std::make_unique<zmq_socket_watch>(*p->io, *p->front, [raw] { raw->on_front_frame(); });
+    } catch (const std::exception& e) {
       return mf::make_error(errc::unavailable, "cannot bind front door " +
                                                    p->options.front_endpoint + ": " + e.what());
     }
   }
   auto* raw = p.get();
-  p->thread = std::thread([raw] { raw->run(); });
+  asio::post(*p->io, [raw, alive = p->open] {
+    if (*alive) raw->schedule_tick(steady::now() + impl::tick_every);
+  });
+  if (!p->options.loop) {
+    p->own_loop_guard.emplace(asio::make_work_guard(*p->io));
+    p->own_loop_thread = std::thread([raw] {
+      for (;;) {
+        try {
+          raw->io->run();
+          return;
+        } catch (...) {
+          // a handler threw: keep serving
+        }
+      }
+    });
+  }
   return std::unique_ptr<predict_forwarder>(new predict_forwarder(std::move(p)));
 }
 
 predict_forwarder::predict_forwarder(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 predict_forwarder::~predict_forwarder() {
-  impl_->stopping.store(true);
-  impl_->wake();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  auto& p = *impl_;
+  if (p.own_loop_thread.joinable()) {
+    asio::post(*p.io, [raw = impl_.get()] {
+      raw->shutdown();
+      raw->io->stop();
+    });
+    p.own_loop_thread.join();
+  } else if (p.on_loop_thread() || p.io->stopped()) {
+    p.shutdown();
+  } else {
+    // A shared loop still running on another thread: shut down there, and wait for it.
+    std::promise<void> done;
+    asio::post(*p.io, [raw = impl_.get(), &done] {
+      raw->shutdown();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
 }
 
 void predict_forwarder::predict(mf::protocol::predict_request request, callback done) {
@@ -622,6 +666,9 @@ void predict_forwarder::predict(mf::protocol::predict_request request, callback 
                      "router in-flight limit reached; retry later"));
     return;
   }
+  // On the loop thread (the router's HTTP handler on a shared loop): forward now.
+  if (impl_->on_loop_thread() && *impl_->open)
+    return impl_->handle_submit(impl::submit{std::move(request), std::move(done)});
   impl_->post(impl::submit{std::move(request), std::move(done)});
 }
 

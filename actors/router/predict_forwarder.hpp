@@ -1,8 +1,10 @@
-// predict_forwarder: the router's predict path. One I/O thread owns the placement cache, a
-// ZeroMQ DEALER per worker and the front-door ROUTER; it picks the least-loaded live replica
-// holding the tenant, matches replies by request id, enforces deadlines, retries once on
-// another replica, and sheds load past a bounded in-flight limit. Public methods are
-// thread-safe; callbacks run on the I/O thread and must not block.
+// predict_forwarder: the router's predict path. One event loop (an asio io_context) owns the
+// placement cache, a ZeroMQ DEALER per worker and the front-door ROUTER; it picks the
+// least-loaded live replica holding the tenant, matches replies by request id, enforces
+// deadlines, retries once on another replica, and sheds load past a bounded in-flight limit.
+// The loop is either its own thread or the router's HTTP loop (`forwarder_options::loop`), so
+// an HTTP request is forwarded and answered without leaving the HTTP thread. Public methods
+// are thread-safe; callbacks run on the loop thread and must not block.
 #pragma once
 
 #include <atomic>
@@ -23,6 +25,10 @@
 #include "protocol/curve.hpp"
 #include "protocol/messages.hpp"
 
+namespace asio {
+class io_context;
+}
+
 namespace mf::router {
 
 struct forwarder_options {
@@ -33,6 +39,12 @@ struct forwarder_options {
   std::chrono::milliseconds suspect_for{3000};
   // Cluster CURVE key: every DEALER to a worker is a CURVE client (the front door stays plain).
   std::optional<mf::protocol::curve_keys> curve;
+  // The event loop to live on, e.g. the HTTP server's when it runs one thread: then predict()
+  // called on that thread forwards at once, with no hand-off to another thread. Exactly one
+  // thread may run it (zmq_socket_watch says why). Null: the forwarder runs a loop thread of
+  // its own. With a shared loop, destroy the forwarder on the loop thread or after the loop
+  // stopped (io_context::stopped()), as the router does.
+  std::shared_ptr<asio::io_context> loop;
 };
 
 // What the router knows about the cluster, replaced wholesale on every refresh.
@@ -55,9 +67,9 @@ class predict_forwarder {
  public:
   using callback = std::function<void(mf::protocol::predict_reply)>;
 
-  // Binds the front door (if any) and starts the I/O thread.
+  // Binds the front door (if any) and starts the loop thread (unless options.loop is given).
   static mf::expected<std::unique_ptr<predict_forwarder>> start(forwarder_options options);
-  ~predict_forwarder();  // stops the thread; pending requests are answered unavailable
+  ~predict_forwarder();  // stops the loop; pending requests are answered unavailable
   predict_forwarder(const predict_forwarder&) = delete;
   predict_forwarder& operator=(const predict_forwarder&) = delete;
 

@@ -98,7 +98,10 @@ struct pending_reply {
 }  // namespace
 
 struct http_server::impl {
-  asio::io_context io;
+  explicit impl(std::shared_ptr<asio::io_context> loop)
+      : io_owner(loop ? std::move(loop) : std::make_shared<asio::io_context>()), io(*io_owner) {}
+  std::shared_ptr<asio::io_context> io_owner;  // may be shared with the predict forwarder
+  asio::io_context& io;
   // Keeps io.run() alive before the server is open and between connections.
   asio::executor_work_guard<asio::io_context::executor_type> guard = asio::make_work_guard(io);
   std::unique_ptr<server_t> server;
@@ -108,8 +111,8 @@ struct http_server::impl {
 
 mf::expected<std::unique_ptr<http_server>> http_server::start(
     router_service& service, const std::string& address, std::uint16_t port, std::size_t threads,
-    std::chrono::milliseconds header_timeout) {
-  auto p = std::make_shared<impl>();
+    std::chrono::milliseconds header_timeout, std::shared_ptr<asio::io_context> loop) {
+  auto p = std::make_shared<impl>(std::move(loop));
   auto* raw = p.get();
   std::weak_ptr<impl> weak = p;  // the handler lives in impl->server: no owning cycle
   try {

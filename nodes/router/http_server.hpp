@@ -11,18 +11,25 @@
 #include "common/expected.hpp"
 #include "nodes/router/router_service.hpp"
 
+namespace asio {
+class io_context;
+}
+
 namespace mf::router {
 
 class http_server {
  public:
   // Binds address:port (port 0 = pick a free one) and starts `threads` I/O threads. A
   // connection that has not sent a whole request (headers and body) within `header_timeout`
-  // of starting it is closed: slowloris clients cannot hold connections open.
+  // of starting it is closed: slowloris clients cannot hold connections open. With `loop`, the
+  // server runs on that io_context (shared with the predict forwarder when `threads` is 1, so
+  // a predict is forwarded and answered on one thread); otherwise on one of its own.
   static mf::expected<std::unique_ptr<http_server>> start(
       router_service& service, const std::string& address, std::uint16_t port,
       std::size_t threads = 2,
-      std::chrono::milliseconds header_timeout = std::chrono::milliseconds(10000));
-  ~http_server();  // stops accepting, closes connections, joins the I/O threads
+      std::chrono::milliseconds header_timeout = std::chrono::milliseconds(10000),
+      std::shared_ptr<asio::io_context> loop = nullptr);
+  ~http_server();  // stops accepting, closes connections, stops the loop, joins its threads
   std::uint16_t port() const;
 
   struct impl;

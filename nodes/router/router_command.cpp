@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <asio/io_context.hpp>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -102,12 +103,33 @@ int run_router(const router_flags& f) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // One HTTP thread per two cores (why: on 2 cores a second HTTP thread only added context
+  // switches next to the forwarder and ZeroMQ threads; W1 c8 went 7.7k -> 11.6k req/s with one).
+  const std::size_t http_threads =
+      f.http_threads ? f.http_threads
+                     : std::max<std::size_t>(1, std::thread::hardware_concurrency() / 2);
+  // With one HTTP thread the forwarder lives on the HTTP loop: a predict is parsed, forwarded
+  // and answered on that thread, with no hand-off to a forwarder thread and back (two wake-ups
+  // per request; docs/benchmarks.md). The forwarder needs a loop run by exactly one thread.
+  std::shared_ptr<asio::io_context> loop;
+  if (http_threads == 1) loop = std::make_shared<asio::io_context>(1);
+  // Whatever path leaves this function, the loop is stopped before the forwarder goes (it is
+  // declared after `forwarder`, so destroyed first), which then shuts down on this thread.
+  struct stop_loop {
+    std::shared_ptr<asio::io_context> loop;
+    ~stop_loop() {
+      if (loop) loop->stop();
+    }
+  };
+
   forwarder_options fo;
   if (!mf::nodes::load_curve_keys_flag(f.curve_keys, fo.curve)) return 2;
   fo.node_id = id;
   fo.max_inflight = f.max_inflight;
   fo.front_endpoint = f.front;
+  fo.loop = loop;
   auto forwarder = predict_forwarder::start(fo);
+  stop_loop loop_stopper{loop};
   if (!forwarder) {
     spdlog::error("event=start_failed error=\"{}\"", forwarder.error().message);
     return 1;
@@ -137,13 +159,8 @@ int run_router(const router_flags& f) {
     spdlog::error("event=start_failed error=\"{}\"", service.error().message);
     return 1;
   }
-  // One HTTP thread per two cores (why: on 2 cores a second HTTP thread only added context
-  // switches next to the forwarder and ZeroMQ threads; W1 c8 went 7.7k -> 11.6k req/s with one).
-  const std::size_t http_threads =
-      f.http_threads ? f.http_threads
-                     : std::max<std::size_t>(1, std::thread::hardware_concurrency() / 2);
   auto server = http_server::start(**service, host, port, http_threads,
-                                   std::chrono::milliseconds(f.header_timeout_ms));
+                                   std::chrono::milliseconds(f.header_timeout_ms), loop);
   if (!server) {
     spdlog::error("event=start_failed error=\"{}\"", server.error().message);
     return 1;
@@ -177,9 +194,11 @@ int run_router(const router_flags& f) {
     if (!loaded) spdlog::info("event=no_nodes_yet retry=background");
   }
 
-  spdlog::info("event=started http={} front={} auth={} max_inflight={} http_threads={}", http_url,
-               (*forwarder)->front_endpoint().empty() ? "off" : (*forwarder)->front_endpoint(),
-               token.empty() ? "off" : "on", f.max_inflight, http_threads);
+  spdlog::info(
+      "event=started http={} front={} auth={} max_inflight={} http_threads={} forwarder={}",
+      http_url, (*forwarder)->front_endpoint().empty() ? "off" : (*forwarder)->front_endpoint(),
+      token.empty() ? "off" : "on", f.max_inflight, http_threads,
+      loop ? "http-loop" : "own-thread");
   // The ready line is a protocol line for supervisors (ops/up): plain text on stdout always.
   std::cout << "modelfleet router " << id << " ready http=" << http_url;
   if (!(*forwarder)->front_endpoint().empty())

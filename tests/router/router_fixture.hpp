@@ -1,8 +1,12 @@
 // router_fixture: an in-process router (service + RESTinio server + forwarder) against a real
 // redis-server and an fs blob store in a temp dir, plus fake ZeroMQ workers. Not thread-safe.
+// MF_ROUTER_LOOP=shared runs the forwarder on the HTTP server's one-thread loop (the router's
+// default on 2 cores); otherwise the forwarder has its own loop thread and HTTP two threads.
 #pragma once
 
+#include <asio/io_context.hpp>
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -74,10 +78,15 @@ struct router_fixture {
     blob_dir = std::filesystem::temp_directory_path() /
                ("mf_router_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
     std::filesystem::create_directories(blob_dir);
+    const char* loop_mode = std::getenv("MF_ROUTER_LOOP");
+    const bool shared_loop = loop_mode && std::string(loop_mode) == "shared";
+    std::shared_ptr<asio::io_context> loop;
+    if (shared_loop) loop = std::make_shared<asio::io_context>(1);
     mf::router::forwarder_options fo;
     fo.node_id = "router-test";
     fo.max_inflight = max_inflight;
     fo.front_endpoint = front;
+    fo.loop = loop;
     forwarder = std::move(*mf::router::predict_forwarder::start(fo));
     const std::string url = redis.url(), dir = blob_dir.string();
     mf::router::context_factory factory = [url,
@@ -94,7 +103,8 @@ struct router_fixture {
     mf::router::service_options so;
     so.admin_token = admin_token_value;
     service = std::move(*mf::router::router_service::create(so, factory, forwarder.get()));
-    server = std::move(*mf::router::http_server::start(*service, "127.0.0.1", 0, 2));
+    server = std::move(*mf::router::http_server::start(
+        *service, "127.0.0.1", 0, shared_loop ? 1 : 2, std::chrono::milliseconds(10000), loop));
     base = "http://127.0.0.1:" + std::to_string(server->port());
     registry.emplace(std::move(*mf::cluster::redis_registry::connect(url)));
   }
