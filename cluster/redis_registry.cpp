@@ -584,6 +584,13 @@ expected<std::vector<node_record>> redis_registry::list_nodes() {
   return out;
 }
 
+expected<std::set<std::string>> redis_registry::draining_nodes() {
+  MF_TRY(r, cmd({"SMEMBERS", key("nodes:draining")}));
+  std::set<std::string> out;
+  for (const auto& n : r->elements()) out.insert(n.str());
+  return out;
+}
+
 expected<void> redis_registry::set_draining(std::string_view node, bool draining) {
   MF_CHECK_NAME("node", node);
   MF_TRY(r, run(script(scripts::set_draining),

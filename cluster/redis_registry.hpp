@@ -2,6 +2,7 @@
 // is one Lua script or MULTI/EXEC. NOT thread-safe (owns one redis_client): one per thread.
 #pragma once
 
+#include <set>
 #include <string>
 
 #include "cluster/redis_client.hpp"
@@ -72,6 +73,10 @@ class redis_registry final : public registry {
   expected<std::vector<node_record>> list_nodes() override;
   expected<void> set_draining(std::string_view node, bool draining) override;
   expected<void> remove_node(std::string_view node) override;
+  // The nodes with the drain flag, whether their liveness key exists or not (list_nodes
+  // reports a node without it as down, drain flag or not). The router's membership grace
+  // needs the flag of nodes whose key expired during a Redis outage.
+  expected<std::set<std::string>> draining_nodes();
 
   expected<placement> get_placement() override;
   expected<std::int64_t> get_placement_epoch() override;

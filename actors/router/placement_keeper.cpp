@@ -1,6 +1,7 @@
 // placement_keeper: events are hints to reload now; the periodic resync (epoch and node list,
 // the whole placement only when they moved) is what makes the cache correct after missed events,
-// epoch gaps or a Redis restart.
+// epoch gaps or a Redis restart. After a Redis outage the node list is filtered through the
+// membership grace (membership_grace.hpp) before the forwarder sees it.
 #include "actors/router/placement_keeper.hpp"
 
 #include <nlohmann/json.hpp>
@@ -11,11 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include <spdlog/spdlog.h>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/router/membership_grace.hpp"
 #include "cluster/redis_registry.hpp"
 #include "cluster/redis_subscriber.hpp"
 
@@ -26,6 +29,7 @@ namespace {
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using listen_atom = caf::atom_constant<caf::atom("listen")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using outage_atom = caf::atom_constant<caf::atom("outage")>;  // the listener had to resubscribe
 
 // Events are coalesced (why: creating 20,000 tenants publishes 20,000 events; a reload per event,
 // each listing every tenant, kept a router busy for minutes): placement and membership events
@@ -58,6 +62,37 @@ struct keeper_state {
   std::uint64_t resyncs = 0;  // periodic checks done (most of them find nothing to reload)
   // What the forwarder's view depends on in the node list (heartbeat fields change every beat).
   std::vector<std::string> membership;
+  // The nodes of the last view handed to the forwarder (after the grace was applied).
+  std::vector<mf::cluster::node_record> served;
+  membership_grace grace{std::chrono::milliseconds(0)};
+
+  // Every Redis call's outcome goes through here: the grace window starts at a recovery.
+  template <class T>
+  bool noted(const mf::expected<T>& result) {
+    if (result)
+      grace.redis_ok(std::chrono::steady_clock::now());
+    else
+      grace.redis_failed();
+    return static_cast<bool>(result);
+  }
+
+  // The node list as the forwarder should see it: right after an outage, workers Redis reports
+  // down only because they could not beat are kept (membership_grace.hpp). False when a Redis
+  // call failed (then nothing is reloaded).
+  bool apply_grace(mf::cluster::redis_registry& r, std::vector<mf::cluster::node_record>& nodes,
+                   bool log) {
+    if (!grace.active(std::chrono::steady_clock::now())) return true;
+    auto draining = r.draining_nodes();  // list_nodes hides the flag of a node without its key
+    if (!noted(draining)) return false;
+    const auto kept = keep_served_workers(nodes, served, *draining);
+    if (log && !kept.empty()) {
+      std::string names;
+      for (const auto& k : kept) names += (names.empty() ? "" : ",") + k;
+      spdlog::info("event=membership_grace kept={} (down in Redis after an outage, not yet beat)",
+                   names);
+    }
+    return true;
+  }
 
   mf::cluster::redis_registry* reg() {
     if (!registry) {
@@ -72,11 +107,11 @@ struct keeper_state {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_heartbeat < std::chrono::milliseconds(options.heartbeat_ttl_ms / 3)) return;
     auto* r = reg();
-    if (!r) return;
+    if (!r) return grace.redis_failed();
     auto self = options.self;
     self.last_heartbeat = mf::cluster::now_unix_ms();
     self.inflight = static_cast<std::int64_t>(forwarder->stats().inflight);
-    if (r->heartbeat(self, options.heartbeat_ttl_ms)) last_heartbeat = now;
+    if (noted(r->heartbeat(self, options.heartbeat_ttl_ms))) last_heartbeat = now;
   }
 
   static std::vector<std::string> membership_of(
@@ -100,11 +135,14 @@ struct keeper_state {
   void resync() {
     ++resyncs;
     auto* r = reg();
-    if (!r) return;
+    if (!r) return grace.redis_failed();
     auto stored = r->get_placement_epoch();
-    if (!stored) return;
+    if (!noted(stored)) return;
     auto members = r->list_nodes();
-    if (!members) return;
+    if (!noted(members)) return;
+    // Compared after the grace: a kept worker is no change, and the first resync after the
+    // window sees the workers that never beat again as down and reloads.
+    if (!apply_grace(*r, *members, false)) return;
     if (*stored == epoch && membership_of(*members) == membership &&
         !tenants_listing_due(std::chrono::steady_clock::now()))
       return;
@@ -114,14 +152,15 @@ struct keeper_state {
   // On failure the forwarder keeps serving from the view it has.
   void reload() {
     auto* r = reg();
-    if (!r) return;
+    if (!r) return grace.redis_failed();
     auto placement = r->get_placement();
-    if (!placement) return;
+    if (!noted(placement)) return;
     auto members = r->list_nodes();
-    if (!members) return;
+    if (!noted(members)) return;
+    if (!apply_grace(*r, *members, true)) return;
     const auto now = std::chrono::steady_clock::now();
     if (tenants_listing_due(now)) {
-      if (auto tenants = r->list_tenants()) {
+      if (auto tenants = r->list_tenants(); noted(tenants)) {
         rate_limits.clear();
         for (const auto& t : *tenants)
           if (t.quota.requests_per_second > 0) rate_limits[t.tenant] = t.quota.requests_per_second;
@@ -133,6 +172,7 @@ struct keeper_state {
     epoch = view.placement.epoch;
     nodes = view.nodes.size();
     membership = membership_of(view.nodes);
+    served = view.nodes;
     ++reloads;
     forwarder->update(std::move(view));
   }
@@ -154,11 +194,17 @@ std::chrono::milliseconds tenants_wait(const keeper_state& st) {
                   std::chrono::duration_cast<std::chrono::milliseconds>(tenants_gap - since));
 }
 
+void reload_with_tenants(keeper_pointer self) {
+  self->state.tenants_due = true;
+  request_flush(self, tenants_wait(self->state));
+}
+
 caf::behavior keeper(caf::stateful_actor<keeper_state>* self, keeper_options options,
                      predict_forwarder* forwarder) {
   auto& st = self->state;
   st.options = std::move(options);
   st.forwarder = forwarder;
+  st.grace = membership_grace(st.options.membership_grace);
   st.heartbeat_if_due();
   st.reload();  // before the first message: the router is useful as soon as it says ready
   self->delayed_send(self, st.options.resync_every, tick_atom::value);
@@ -170,9 +216,12 @@ caf::behavior keeper(caf::stateful_actor<keeper_state>* self, keeper_options opt
         self->delayed_send(self, st.options.resync_every, tick_atom::value);
       },
       [self](reload_atom) { request_flush(self, event_delay); },
-      [self](tenants_atom) {
-        self->state.tenants_due = true;
-        request_flush(self, tenants_wait(self->state));
+      [self](tenants_atom) { reload_with_tenants(self); },
+      [self](outage_atom) {
+        // The subscription dropped: Redis was unreachable, maybe between two of our own calls,
+        // so workers' liveness keys may have expired unseen. The reload is the recovery.
+        self->state.grace.redis_failed();
+        reload_with_tenants(self);
       },
       [self](epoch_atom, std::int64_t announced) {
         // Only a newer placement needs a reload; a jump of more than one epoch (missed
@@ -254,7 +303,7 @@ caf::behavior events_listener(caf::stateful_actor<listener_state>* self, keeper_
         }
         if (*msg) {
           if ((*msg)->type == mf::cluster::pubsub_message::kind::resubscribed)
-            caf::anon_send(keeper_actor, tenants_atom::value);  // messages may have been missed
+            caf::anon_send(keeper_actor, outage_atom::value);  // messages may have been missed
           else
             dispatch_event(keeper_actor, (*msg)->payload);
         }

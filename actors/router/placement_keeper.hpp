@@ -36,11 +36,15 @@ struct keeper_options {
   std::chrono::milliseconds tenants_every{30000};  // tenant rate limits, besides their events
   mf::cluster::node_record self;                   // heartbeated with role "router"
   std::int64_t heartbeat_ttl_ms = 3000;
+  // After the keeper's Redis calls recover from a failure, workers it served as up stay up for
+  // this long even if their liveness key expired meanwhile (membership_grace.hpp). About one
+  // worker heartbeat TTL: the workers' --heartbeat-ttl-ms defaults to 3000 too.
+  std::chrono::milliseconds membership_grace{3000};
 };
 
 // Events: a newer placement epoch, node_up and drain reload placement + nodes; tenant_updated
 // (quota set, tenant created), tenant_deleted and a resubscribe also reload the tenants' rate
-// limits.
+// limits. A resubscribe also counts as a Redis outage for the membership grace.
 // Spawns the keeper (which loads the state once before it handles anything else) and its
 // events listener. `forwarder` must outlive the actor system. The keeper answers
 // (cached_atom) -> (std::int64_t epoch, std::uint64_t nodes, std::uint64_t reloads,

@@ -1,7 +1,8 @@
 // The router's placement keeper (CAF actors) against a real redis-server: it loads the state
 // before it answers, follows placement events and node joins without waiting for its periodic
 // resync (set to a minute here, so only events can explain a reload), ignores stale epochs,
-// and deregisters the router on leave.
+// deregisters the router on leave, and keeps serving workers whose liveness key expired during a
+// Redis outage for its membership grace window.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -80,8 +81,10 @@ struct keeper_rig {
   caf::actor_system_config cfg;
   caf::actor_system sys;
 
-  explicit keeper_rig(const mf::cluster::placement& placement)
-      : reg(mf::cluster::redis_registry::connect(redis.url(), "mf:")),
+  explicit keeper_rig(const mf::cluster::placement& placement,
+                      mf::test::redis_server_options redis_options = {})
+      : redis(std::move(redis_options)),
+        reg(mf::cluster::redis_registry::connect(redis.url(), "mf:")),
         forwarder(predict_forwarder::start({})),
         sys(one_scheduler_thread(cfg)) {
     REQUIRE(reg);
@@ -222,6 +225,61 @@ TEST_CASE("placement keeper: the periodic resync reloads only when the epoch or 
   CHECK(mf::test::wait_until([&] { return (*forwarder)->stats().epoch == 9; }, 2000ms));
   CHECK(ask(sys, keeper).reloads == settled.reloads + 1);
   // leave stops the keeper (and with it the listener): the actor system can then shut down.
+  caf::scoped_actor self{sys};
+  self->request(keeper, 5s, leave_atom::value).receive([](bool) {}, [](caf::error&) {});
+  destroy(keeper);
+}
+
+TEST_CASE("placement keeper: after a Redis outage, served workers are kept for the grace") {
+  mf::cluster::placement p;
+  p.epoch = 3;
+  p.tenants["t1"] = {"w1", "w2"};
+  mf::test::redis_server_options persistent;
+  persistent.appendonly = true;  // the restart keeps the node records, as in production
+  keeper_rig rig(p, persistent);
+  auto& [redis, reg, forwarder, cfg, sys] = rig;
+  auto ko = router_keeper(redis.url(), 100ms);
+  ko.membership_grace = 1500ms;
+  REQUIRE(reg->heartbeat(worker("w2"), 60000));
+  auto keeper = spawn_placement_keeper(sys, ko, **forwarder);
+  REQUIRE(mf::test::wait_until([&] { return (*forwarder)->stats().workers_up == 2; }, 3000ms));
+
+  // The keys now outlive the last beats by 300 ms only; the outage lasts longer, so they expire
+  // while neither the workers nor the router can reach Redis.
+  REQUIRE(reg->heartbeat(worker("w1"), 300));
+  REQUIRE(reg->heartbeat(worker("w2"), 300));
+  const auto beat = std::chrono::steady_clock::now();
+  redis.kill9();
+  // The outage has to outlast the key (a duration the scenario needs, not a synchronisation).
+  REQUIRE(mf::test::wait_until([&] { return std::chrono::steady_clock::now() - beat >= 600ms; },
+                               5000ms));
+  const auto restarting = std::chrono::steady_clock::now();
+  redis.restart();
+  REQUIRE(mf::test::wait_until([&] { return static_cast<bool>(reg->list_nodes()); }, 5000ms));
+  auto listed = reg->list_nodes();
+  REQUIRE(listed);
+  std::size_t down = 0;
+  for (const auto& n : *listed)
+    if (n.role == "worker" && n.state == mf::cluster::node_state::down) ++down;
+  REQUIRE_MESSAGE(down == 2, "the liveness keys should have expired during the outage");
+  // w2 is drained before it beats again: the drain flag wins over the grace.
+  REQUIRE(reg->set_draining("w2", true));
+
+  // A new placement after that: once the forwarder has its epoch, it has a node list read after
+  // the outage, in which Redis says both are down. The grace keeps w1 only.
+  p.epoch = 4;
+  REQUIRE(reg->put_placement(p));
+  REQUIRE(mf::test::wait_until([&] { return (*forwarder)->stats().epoch == 4; }, 3000ms));
+  CHECK((*forwarder)->stats().workers_up == 1);
+
+  // Nobody beats again: w1 is dropped once the window (counted from the keeper's own
+  // recovery, so not before `restarting` + 1.5 s) is over.
+  REQUIRE(mf::test::wait_until([&] { return (*forwarder)->stats().workers_up == 0; }, 5000ms));
+  const auto dropped_after = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - restarting);
+  MESSAGE("w1 dropped " << dropped_after.count() << " ms after the Redis restart began");
+  CHECK(dropped_after >= 1500ms);
+
   caf::scoped_actor self{sys};
   self->request(keeper, 5s, leave_atom::value).receive([](bool) {}, [](caf::error&) {});
   destroy(keeper);
