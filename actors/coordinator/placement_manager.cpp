@@ -85,6 +85,14 @@ mf::expected<std::int64_t> placement_manager::step(std::int64_t lease_epoch,
   const tenant_nodes target = cluster::compute_placement(weights, names, replicas_, load_bound_);
   auto current = registry_.get_placement();
   if (!current) return current.error();
+  // No live worker at all: keep the placement as it is. Nothing can serve it either way, and the
+  // usual cause is not a dead cluster but a Redis outage longer than the heartbeat TTL, after
+  // which every `alive` key has expired until the workers' next beats. Writing an empty
+  // placement then made every worker evict all its models and load them again moments later
+  // (seen in fault 3 of chaos_redis_test under CPU load: 119 predictions answered 503).
+  if (alive.empty() && std::any_of(current->tenants.begin(), current->tenants.end(),
+                                   [](const auto& kv) { return !kv.second.empty(); }))
+    return std::int64_t{0};
   tenant_nodes desired = stage_placement(current->tenants, target, alive, moves_, now, grace_);
   if (desired == current->tenants && current->replicas == replicas_ && current->epoch != 0) {
     if (moves_.empty()) settled_ = settled_inputs{std::move(weights), names, current->epoch};

@@ -130,6 +130,46 @@ TEST_CASE("a deposed leader's placement write is fenced off by the epoch") {
   CHECK(stored->epoch == *w2);
 }
 
+TEST_CASE("no live worker at all keeps the placement; the next live worker takes it") {
+  mf::test::redis_server_fixture redis;
+  auto reg = connect(redis);
+  REQUIRE(reg.create_tenant("t1"));
+  beat_worker(reg, "w1", 300);
+  placement_manager pm(reg, 1, 1.25, 0ms);
+  auto nodes = reg.list_nodes();
+  REQUIRE(nodes);
+  REQUIRE(pm.step(1, *nodes, steady::now()));
+  auto placed = reg.get_placement();
+  REQUIRE(placed);
+  CHECK(placed->tenants["t1"] == std::vector<std::string>{"w1"});
+  // w1's alive key expires (as it does when Redis was unreachable for longer than the TTL).
+  REQUIRE(mf::test::wait_until(
+      [&] {
+        auto n = reg.list_nodes();
+        return n && !n->empty() && n->front().state == mf::cluster::node_state::down;
+      },
+      5s, 20ms));
+  nodes = reg.list_nodes();
+  REQUIRE(nodes);
+  auto step = pm.step(1, *nodes, steady::now());
+  REQUIRE(step);
+  CHECK(*step == 0);  // nothing written
+  auto kept = reg.get_placement();
+  REQUIRE(kept);
+  CHECK(kept->epoch == placed->epoch);
+  CHECK(kept->tenants["t1"] == std::vector<std::string>{"w1"});
+  // Another worker comes up: the tenant moves to it as usual.
+  beat_worker(reg, "w2");
+  nodes = reg.list_nodes();
+  REQUIRE(nodes);
+  auto moved = pm.step(1, *nodes, steady::now());
+  REQUIRE(moved);
+  CHECK(*moved > placed->epoch);
+  auto after = reg.get_placement();
+  REQUIRE(after);
+  CHECK(after->tenants["t1"] == std::vector<std::string>{"w2"});
+}
+
 TEST_CASE("joining a worker moves about a third of the tenants, staged new-first") {
   mf::test::redis_server_fixture redis;
   auto reg = connect(redis);
