@@ -130,18 +130,26 @@ TEST_CASE("a deposed leader's placement write is fenced off by the epoch") {
   CHECK(stored->epoch == *w2);
 }
 
+namespace {
+// One placement step against the live workers as Redis lists them now; the epoch written or 0.
+std::int64_t step_live(placement_manager& pm, mf::cluster::registry& reg) {
+  auto nodes = reg.list_nodes();
+  REQUIRE(nodes);
+  auto written = pm.step(1, *nodes, steady::now());
+  REQUIRE(written);
+  return *written;
+}
+}  // namespace
+
 TEST_CASE("no live worker at all keeps the placement; the next live worker takes it") {
   mf::test::redis_server_fixture redis;
   auto reg = connect(redis);
   REQUIRE(reg.create_tenant("t1"));
   beat_worker(reg, "w1", 300);
   placement_manager pm(reg, 1, 1.25, 0ms);
-  auto nodes = reg.list_nodes();
-  REQUIRE(nodes);
-  REQUIRE(pm.step(1, *nodes, steady::now()));
-  auto placed = reg.get_placement();
-  REQUIRE(placed);
-  CHECK(placed->tenants["t1"] == std::vector<std::string>{"w1"});
+  const auto first = step_live(pm, reg);
+  CHECK(first > 0);
+  CHECK(reg.get_placement()->tenants["t1"] == std::vector<std::string>{"w1"});
   // w1's alive key expires (as it does when Redis was unreachable for longer than the TTL).
   REQUIRE(mf::test::wait_until(
       [&] {
@@ -149,25 +157,15 @@ TEST_CASE("no live worker at all keeps the placement; the next live worker takes
         return n && !n->empty() && n->front().state == mf::cluster::node_state::down;
       },
       5s, 20ms));
-  nodes = reg.list_nodes();
-  REQUIRE(nodes);
-  auto step = pm.step(1, *nodes, steady::now());
-  REQUIRE(step);
-  CHECK(*step == 0);  // nothing written
+  CHECK(step_live(pm, reg) == 0);  // nothing written
   auto kept = reg.get_placement();
   REQUIRE(kept);
-  CHECK(kept->epoch == placed->epoch);
+  CHECK(kept->epoch == first);
   CHECK(kept->tenants["t1"] == std::vector<std::string>{"w1"});
   // Another worker comes up: the tenant moves to it as usual.
   beat_worker(reg, "w2");
-  nodes = reg.list_nodes();
-  REQUIRE(nodes);
-  auto moved = pm.step(1, *nodes, steady::now());
-  REQUIRE(moved);
-  CHECK(*moved > placed->epoch);
-  auto after = reg.get_placement();
-  REQUIRE(after);
-  CHECK(after->tenants["t1"] == std::vector<std::string>{"w2"});
+  CHECK(step_live(pm, reg) > first);
+  CHECK(reg.get_placement()->tenants["t1"] == std::vector<std::string>{"w2"});
 }
 
 TEST_CASE("joining a worker moves about a third of the tenants, staged new-first") {
@@ -266,15 +264,6 @@ TEST_CASE("a drained worker ends with no tenants; undrain brings some back") {
 }
 
 namespace {
-
-// One placement step against the live workers as Redis lists them now; the epoch written or 0.
-std::int64_t step_live(placement_manager& pm, mf::cluster::registry& reg) {
-  auto nodes = reg.list_nodes();
-  REQUIRE(nodes);
-  auto written = pm.step(1, *nodes, steady::now());
-  REQUIRE(written);
-  return *written;
-}
 
 // Bytes Redis has sent to clients so far (INFO stats), to see what a step read.
 std::int64_t redis_output_bytes(mf::cluster::redis_client& raw) {
