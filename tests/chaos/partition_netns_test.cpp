@@ -109,11 +109,11 @@ std::string train_body(int seed) {
          R"(]},"activate":"never"})";
 }
 
-// An mlp classification job that trains for several seconds (2,000 rows, 2×64 hidden units;
-// about 10 s for 2,400 epochs on this machine's free core). Under ASan (time scale > 1) the
-// epochs shrink by the scale so the job still lasts seconds, not minutes.
-std::string long_train_body() {
-  const int epochs = std::max(300, static_cast<int>(2400 / time_scale()));
+// An mlp classification job on 2,000 rows (2×64 hidden units) with `epochs` epochs; its
+// length is calibrated on the machine at hand (calibrated_long_epochs), because CPUs differ by
+// 10× between the machines this test runs on: 2,400 epochs took ~10 s on one, over 3 minutes
+// of a shared core on another, where the re-run then missed its deadline.
+std::string long_train_body(int epochs) {
   std::string f = "[", l = "[";
   for (int i = 0; i < 2000; ++i) {
     const int a = i % 13, b = (i * 7) % 5, c = (i * 3) % 11, d = i % 2;
@@ -179,6 +179,29 @@ nlohmann::json get_job(chaos_cluster& c, const std::string& job) {
   const auto r = http_request("GET", c.base() + "/v1/jobs/" + job, "", c.admin_headers());
   auto doc = r.status == 200 ? nlohmann::json::parse(r.body, nullptr, false) : nlohmann::json{};
   return doc.is_object() ? doc : nlohmann::json::object();
+}
+
+// Epochs for a long job of about 10 s on one free core here: a short job of the same shape is
+// timed first, through the cluster. Clamped to [100, 2400] (2,400 was the fixed count before).
+int calibrated_long_epochs(chaos_cluster& c, const std::string& tenant,
+                           const std::vector<std::string>& headers) {
+  constexpr int probe_epochs = 100;
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = http_request("POST", c.base() + "/v1/tenants/" + tenant + "/models/calib/train",
+                              long_train_body(probe_epochs), headers);
+  REQUIRE_MESSAGE(r.status == 202, r.body);
+  const auto id = nlohmann::json::parse(r.body).at("job_id").get<std::string>();
+  REQUIRE_MESSAGE(
+      mf::test::wait_until([&] { return get_job(c, id).value("status", "") == "succeeded"; },
+                           scaled(120s), 50ms),
+      get_job(c, id).dump() << c.logs());
+  const double took_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const int epochs =
+      std::clamp(static_cast<int>(probe_epochs * 10.0 / std::max(took_s, 0.01)), 100, 2400);
+  MESSAGE("long job: " << probe_epochs << " epochs took " << took_s << " s -> " << epochs
+                       << " epochs");
+  return epochs;
 }
 
 std::string node_state(chaos_cluster& c, const std::string& node) {
@@ -260,7 +283,7 @@ TEST_CASE("fault 5 (netns): a worker partitioned by a cut veth link is declared 
   // others are cancelled to free their slots for the re-run.
   std::string long_job;
   std::vector<std::string> decoys;
-  const std::string long_body = long_train_body();
+  const std::string long_body = long_train_body(calibrated_long_epochs(c, tenant, headers));
   for (int i = 0; i < 3 && long_job.empty(); ++i) {
     const auto r = http_request("POST", c.base() + "/v1/tenants/" + tenant + "/models/long/train",
                                 long_body, headers);
