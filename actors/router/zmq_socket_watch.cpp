@@ -31,7 +31,9 @@ struct zmq_socket_watch::state : std::enable_shared_from_this<state> {
   }
 
   // One bounded batch, then the loop again if more is waiting (other sockets and HTTP
-  // connections get their turn); otherwise wait for the next signal.
+  // connections get their turn); otherwise wait for the next signal. The check before the batch
+  // stays even when the descriptor fired: ZMQ_FD also signals commands that bring no message
+  // (connection events, pipe activation after sends), and the callback must not run for those.
   void pump() {
     if (closed) return;
     if (readable()) {
