@@ -6,9 +6,11 @@ Client commands are not emulated (use MODELFLEET_SKIP_DEMO=1)."""
 import http.server
 import os
 import signal
-import socket
 import sys
 import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "ops"))
+from free_port import free_port  # noqa: E402
 
 
 def flag(args, name, default=""):
@@ -20,12 +22,6 @@ def flag(args, name, default=""):
     return default
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def main():

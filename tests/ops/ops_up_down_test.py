@@ -7,7 +7,6 @@ data, --purge removes the data dir. Usage: ops_up_down_test.py REPO_ROOT"""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,6 +14,8 @@ import time
 
 root = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", ".."))
 fake = os.path.join(root, "tests", "ops", "fake_modelfleet.py")
+sys.path.insert(0, os.path.join(root, "ops"))
+from free_port import free_port  # noqa: E402
 failures = []
 checks = 0
 
@@ -27,12 +28,6 @@ def check(cond, what):
         print("FAIL:", what, flush=True)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def alive(pid):

@@ -1,10 +1,15 @@
 // Tests of the test support itself: child processes (exit codes, env, logs, kill on
 // destruction), free ports, wait_until, and the redis-server fixture (ready, kill9, restart).
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 
 #include "tests/support/child_process.hpp"
 #include "tests/support/free_port.hpp"
@@ -54,7 +59,20 @@ TEST_CASE("child_process: a hung child is killed on destruction and by stop()") 
 
 TEST_CASE("free_tcp_port and wait_until") {
   auto a = free_tcp_port();
-  CHECK(a > 0);
+  CHECK(a > 1024);
+  // Below the ephemeral range, where outgoing connections never take it (see free_port.hpp).
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int ephemeral_low = 32768;
+  range >> ephemeral_low;
+  CHECK(a < ephemeral_low);
+  // And really free: a listener can take it.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(a);
+  CHECK(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  ::close(fd);
   int calls = 0;
   CHECK(wait_until([&] { return ++calls == 3; }, 1s, 1ms));
   CHECK(calls == 3);
