@@ -55,13 +55,19 @@ def run(script, env, *args):
     return r.returncode, r.stdout + r.stderr
 
 
-def cluster_env(data, workers):
+def cluster_env(data, workers, name="modelfleet"):
     env = dict(os.environ)
-    # A stand-in binary whose command line says "modelfleet" (ops/down checks it) and is a file.
-    wrapper = os.path.join(data + ".bin", "modelfleet")
+    # A stand-in binary that is a file. Named "modelfleet" by default; another name (and a
+    # symlink to the fake, so no command line says "modelfleet") stands for a build copied
+    # elsewhere, which ops/down must recognise by the nodes' arguments.
+    wrapper = os.path.join(data + ".bin", name)
     os.makedirs(os.path.dirname(wrapper), exist_ok=True)
+    script = fake
+    if name != "modelfleet":
+        script = os.path.join(data + ".bin", name + "-node.py")
+        os.symlink(fake, script)
     with open(wrapper, "w") as f:
-        f.write(f"#!/bin/sh\nexec python3 {fake} \"$@\"\n")
+        f.write(f"#!/bin/sh\nexec python3 {script} \"$@\"\n")
     os.chmod(wrapper, 0o755)
     env.update({"MODELFLEET_DATA_DIR": data, "MODELFLEET_HTTP_PORT": str(free_port()),
                 "MODELFLEET_BINARY": wrapper, "MODELFLEET_WORKERS": str(workers),
@@ -138,6 +144,22 @@ try:
     code, out = run("down", env_a)
     check(code == 0, "ops/down with nothing up is fine")
 
+    # A binary whose path does not say "modelfleet" (e.g. a build copied to /tmp/mf-test): ops/up
+    # and ops/down still know its nodes (a session once left 33 such clusters running).
+    d = os.path.join(base, "d")
+    env_d = cluster_env(d, 1, name="fleetnode")
+    code, out = run("up", env_d)
+    check(code == 0, f"ops/up with a binary not named modelfleet: {out}")
+    pids_d = {n: pid_of(d, n) for n in nodes(1)}
+    check(all(alive(p) for p in pids_d.values()), "that cluster runs")
+    check(all("modelfleet" not in open(f"/proc/{p}/cmdline").read() for n, p in pids_d.items() if n != "redis"),
+          "no node's command line says modelfleet")
+    code, out = run("up", env_d)
+    check(code == 0 and "already up" in out, f"ops/up again recognises it as up: {out}")
+    code, out = run("down", env_d)
+    check(code == 0, f"ops/down of it exits 0: {out}")
+    check(not any(alive(p) for p in pids_d.values()), f"ops/down stops every node of it: {out}")
+
     # A stale pid file pointing at an unrelated live process is not killed.
     sleeper = subprocess.Popen(["sleep", "30"])
     with open(os.path.join(a, "run", "worker-1.pid"), "w") as f:
@@ -159,7 +181,7 @@ try:
     code, out = run("up", env_a, "--bogus")
     check(code == 2 and "unknown argument" in out, "ops/up rejects unknown arguments")
 finally:
-    for env in (env_a, env_b):
+    for env in [env_a, env_b] + ([env_d] if "env_d" in dir() else []):
         subprocess.run([os.path.join(root, "ops", "down"), "--purge"], env=env, capture_output=True, timeout=120)
     shutil.rmtree(base, ignore_errors=True)
 
