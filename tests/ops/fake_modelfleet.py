@@ -22,8 +22,6 @@ def flag(args, name, default=""):
     return default
 
 
-
-
 def main():
     args = sys.argv[1:]
     if not args or args[0] not in ("coordinator", "worker", "router"):

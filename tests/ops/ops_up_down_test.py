@@ -28,8 +28,6 @@ def check(cond, what):
         print("FAIL:", what, flush=True)
 
 
-
-
 def alive(pid):
     try:
         os.kill(pid, 0)
@@ -89,6 +87,7 @@ a = os.path.join(base, "a")
 b = os.path.join(base, "b")
 env_a = cluster_env(a, 2)
 env_b = cluster_env(b, 1)
+env_d = None  # the cluster with a binary not named modelfleet, made inside the try
 try:
     code, out = run("up", env_a)
     check(code == 0, f"ops/up exits 0: {out}")
@@ -181,7 +180,7 @@ try:
     code, out = run("up", env_a, "--bogus")
     check(code == 2 and "unknown argument" in out, "ops/up rejects unknown arguments")
 finally:
-    for env in [env_a, env_b] + ([env_d] if "env_d" in dir() else []):
+    for env in filter(None, (env_a, env_b, env_d)):
         subprocess.run([os.path.join(root, "ops", "down"), "--purge"], env=env, capture_output=True, timeout=120)
     shutil.rmtree(base, ignore_errors=True)
 
