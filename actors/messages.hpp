@@ -87,6 +87,16 @@ struct predict_job {
 };
 using predict_job_ptr = std::shared_ptr<predict_job>;
 
+// The requests of one predictBatchRequest frame (or one chunk of a big one), served by one
+// predictor in one message: the answers it can give at once go back as one predictBatchReply,
+// so a burst costs one hand-off each way instead of one per request.
+struct predict_batch_job {
+  std::string route;
+  std::vector<mf::protocol::predict_request> requests;
+  std::chrono::steady_clock::time_point received;
+};
+using predict_batch_job_ptr = std::shared_ptr<predict_batch_job>;
+
 struct train_job {
   std::string route;
   std::string sender;
@@ -103,6 +113,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::actors::load_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::actors::describe_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::actors::host_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::actors::predict_job_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::actors::predict_batch_job_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::actors::train_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::protocol::train_cancel)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mf::protocol::train_result)

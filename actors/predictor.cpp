@@ -35,25 +35,81 @@ mf::protocol::predict_reply error_reply(const mf::protocol::predict_request& req
   return r;
 }
 
-void answer(predictor_state& st, const predict_job& job, mf::protocol::predict_reply reply) {
+// Counts one answered request in the metrics (the reply itself is sent by the caller).
+void account(predictor_state& st, const mf::protocol::predict_reply& reply,
+             std::chrono::steady_clock::time_point received) {
   auto& m = *st.cfg.metrics;
   if (reply.error) {
     m.predict_errors.fetch_add(1, std::memory_order_relaxed);
     if (reply.error->code == mf::errc::deadline_exceeded)
       m.predict_deadline_exceeded.fetch_add(1, std::memory_order_relaxed);
   }
-  st.cfg.sink->send(job.route, mf::protocol::make_envelope(std::move(reply)));
   m.predict_latency.observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - job.received).count());
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
   m.predict_inflight.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void serve(predictor_state& st, const predict_job& job, const lease& entry) {
+void answer(predictor_state& st, const predict_job& job, mf::protocol::predict_reply reply) {
+  account(st, reply, job.received);
+  st.cfg.sink->send(job.route, mf::protocol::make_envelope(std::move(reply)));
+}
+
+mf::protocol::predict_reply serve(const predict_job& job, const lease& entry,
+                                  mf::ml::prediction& scratch) {
   if (deadline_passed(job.request.deadline_unix_ms))
-    return answer(st, job,
-                  error_reply(job.request, mf::errc::deadline_exceeded,
-                              "deadline passed before the model was evaluated"));
-  answer(st, job, run_prediction(*entry, job.request, st.scratch));
+    return error_reply(job.request, mf::errc::deadline_exceeded,
+                       "deadline passed before the model was evaluated");
+  return run_prediction(*entry, job.request, scratch);
+}
+
+// The answer a request gets without waiting (queued too long, or its model resident), or
+// nullopt when its model must be loaded first.
+std::optional<mf::protocol::predict_reply> answer_now(predictor_state& st,
+                                                      const mf::protocol::predict_request& req) {
+  auto& m = *st.cfg.metrics;
+  m.predict_queued.fetch_sub(1, std::memory_order_relaxed);
+  if (deadline_passed(req.deadline_unix_ms))
+    return error_reply(req, mf::errc::deadline_exceeded,
+                       "deadline passed while the request was queued");
+  auto snap = st.cfg.cell->load();
+  if (lease entry =
+          snap->lookup(model_ref{req.tenant, req.model}, req.version ? *req.version : -1)) {
+    m.cache_hits.fetch_add(1, std::memory_order_relaxed);
+    entry->touch();
+    return run_prediction(*entry, req, st.scratch);
+  }
+  m.cache_misses.fetch_add(1, std::memory_order_relaxed);
+  return std::nullopt;
+}
+
+// A cold model: asks the host for it and answers `job` alone once it is loaded (or failed).
+void wait_for_load(predictor_pointer self, predict_job_ptr job) {
+  auto& st = self->state;
+  const auto& req = job->request;
+  auto wait = st.cfg.default_deadline;
+  if (req.deadline_unix_ms != 0)
+    wait =
+        std::chrono::milliseconds(std::max<std::int64_t>(1, req.deadline_unix_ms - now_unix_ms()));
+  const model_ref ref{req.tenant, req.model};
+  const std::int64_t version = req.version ? *req.version : -1;
+  self->request(st.cfg.host, wait, load_atom::value, lease_request{ref, version})
+      .then(
+          [self, job](lease_reply& reply) {
+            auto& st = self->state;
+            if (!reply.entry)
+              return answer(st, *job,
+                            error_reply(job->request, reply.error.code, reply.error.message));
+            answer(st, *job, serve(*job, reply.entry, st.scratch));
+          },
+          [self, job](caf::error& err) {
+            auto& st = self->state;
+            bool timeout = err == caf::sec::request_timeout;
+            answer(st, *job,
+                   error_reply(job->request,
+                               timeout ? mf::errc::deadline_exceeded : mf::errc::unavailable,
+                               timeout ? "deadline passed while the model was loading"
+                                       : "model host unavailable: " + self->system().render(err)));
+          });
 }
 
 caf::behavior predictor(predictor_pointer self, predictor_config cfg) {
@@ -61,45 +117,34 @@ caf::behavior predictor(predictor_pointer self, predictor_config cfg) {
   return {
       [self](predict_atom, const predict_job_ptr& job) {
         auto& st = self->state;
-        auto& m = *st.cfg.metrics;
-        m.predict_queued.fetch_sub(1, std::memory_order_relaxed);
-        const auto& req = job->request;
-        if (deadline_passed(req.deadline_unix_ms))
-          return answer(st, *job,
-                        error_reply(req, mf::errc::deadline_exceeded,
-                                    "deadline passed while the request was queued"));
-        const model_ref ref{req.tenant, req.model};
-        const std::int64_t version = req.version ? *req.version : -1;
-        auto snap = st.cfg.cell->load();
-        if (lease entry = snap->lookup(ref, version)) {
-          m.cache_hits.fetch_add(1, std::memory_order_relaxed);
-          entry->touch();
-          return serve(st, *job, entry);
+        if (auto now = answer_now(st, job->request)) return answer(st, *job, std::move(*now));
+        wait_for_load(self, job);
+      },
+      [self](predict_atom, const predict_batch_job_ptr& batch) {
+        auto& st = self->state;
+        // Answers given at once travel back together; a cold model's request waits alone, so
+        // one miss never holds up the hits beside it.
+        mf::protocol::predict_batch_reply replies;
+        replies.items.reserve(batch->requests.size());
+        for (auto& req : batch->requests) {
+          if (auto now = answer_now(st, req)) {
+            account(st, *now, batch->received);
+            replies.items.push_back(std::move(*now));
+            continue;
+          }
+          auto job = std::make_shared<predict_job>();
+          job->route = batch->route;
+          job->request = std::move(req);
+          job->received = batch->received;
+          wait_for_load(self, std::move(job));
         }
-        m.cache_misses.fetch_add(1, std::memory_order_relaxed);
-        auto wait = st.cfg.default_deadline;
-        if (req.deadline_unix_ms != 0)
-          wait = std::chrono::milliseconds(
-              std::max<std::int64_t>(1, req.deadline_unix_ms - now_unix_ms()));
-        self->request(st.cfg.host, wait, load_atom::value, lease_request{ref, version})
-            .then(
-                [self, job](lease_reply& reply) {
-                  auto& st = self->state;
-                  if (!reply.entry)
-                    return answer(st, *job,
-                                  error_reply(job->request, reply.error.code, reply.error.message));
-                  serve(st, *job, reply.entry);
-                },
-                [self, job](caf::error& err) {
-                  auto& st = self->state;
-                  bool timeout = err == caf::sec::request_timeout;
-                  answer(st, *job,
-                         error_reply(
-                             job->request,
-                             timeout ? mf::errc::deadline_exceeded : mf::errc::unavailable,
-                             timeout ? "deadline passed while the model was loading"
-                                     : "model host unavailable: " + self->system().render(err)));
-                });
+        if (replies.items.size() == 1)
+          return st.cfg.sink->send(batch->route,
+                                   mf::protocol::make_envelope(std::move(replies.items.front())));
+        if (replies.items.empty()) return;
+        mf::protocol::envelope out;
+        out.body = std::move(replies);
+        st.cfg.sink->send(batch->route, std::move(out));
       },
   };
 }

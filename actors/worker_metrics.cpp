@@ -99,6 +99,9 @@ std::string worker_metrics::render_prometheus(const std::string& node) const {
          frames_in, node);
   sample(out, "modelfleet_worker_frames_bad_total", "counter", "Frames that failed to decode.",
          frames_bad, node);
+  sample(out, "modelfleet_worker_predict_batch_frames_total", "counter",
+         "Frames carrying several predict requests (predictBatchRequest).", predict_batch_frames,
+         node);
   sample(out, "modelfleet_worker_train_running", "gauge", "Training jobs running.", train_running,
          node);
   sample(out, "modelfleet_worker_train_started_total", "counter", "Training jobs started.",

@@ -54,6 +54,7 @@ struct worker_metrics {
   // Socket thread.
   std::atomic<std::uint64_t> frames_in{0};
   std::atomic<std::uint64_t> frames_bad{0};
+  std::atomic<std::uint64_t> predict_batch_frames{0};  // predictBatchRequest frames received
   std::atomic<std::int64_t> reply_queue_depth{0};
 
   // Training.

@@ -158,7 +158,8 @@ std::string to_json(const node_record& n) {
               {"training_slots", n.training_slots},
               {"training_busy", n.training_busy},
               {"weight", n.weight},
-              {"last_heartbeat", n.last_heartbeat}}
+              {"last_heartbeat", n.last_heartbeat},
+              {"protocol", n.protocol}}
       .dump();
 }
 
@@ -177,6 +178,7 @@ expected<node_record> node_from_json(std::string_view s) {
     opt(j, "training_busy", n.training_busy);
     opt(j, "weight", n.weight);
     opt(j, "last_heartbeat", n.last_heartbeat);
+    opt(j, "protocol", n.protocol);
   });
 }
 

@@ -141,6 +141,9 @@ struct node_record {
   std::int64_t training_busy = 0;
   double weight = 1.0;              // placement weight
   std::int64_t last_heartbeat = 0;  // unix ms
+  // Wire protocol level the node takes (mf::protocol::protocol_level); records written by
+  // older nodes have none and read as 1. Routers send predict batches only to level >= 2.
+  std::int64_t protocol = 1;
 };
 
 struct placement {

@@ -12,6 +12,7 @@
 
 #include "cluster/redis_registry.hpp"
 #include "cluster/redis_subscriber.hpp"
+#include "protocol/messages.hpp"
 
 namespace mf::nodes {
 
@@ -64,6 +65,7 @@ struct registrar_state {
     r.inflight = m.predict_inflight.load();
     r.training_slots = cfg.train_slots;
     r.training_busy = m.train_running.load();
+    r.protocol = mf::protocol::protocol_level;
     return r;
   }
   void beat() {

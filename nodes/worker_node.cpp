@@ -73,6 +73,50 @@ struct dispatcher {
   const std::atomic<bool>& draining;
   std::size_t next = 0;
 
+  // A batch is cut into chunks of at most this many requests, each to the next predictor:
+  // big enough that a burst costs few hand-offs, small enough that a burst larger than that
+  // still spreads over the CAF threads instead of queueing behind one.
+  static constexpr std::size_t batch_chunk = 32;
+
+  void dispatch_batch(const std::string& identity, proto::predict_batch_request&& batch) {
+    using namespace mf::actors;
+    auto& m = *metrics;
+    const auto n = batch.items.size();
+    m.predict_requests.fetch_add(n, std::memory_order_relaxed);
+    m.predict_batch_frames.fetch_add(1, std::memory_order_relaxed);
+    if (m.predict_queued.load(std::memory_order_relaxed) + static_cast<std::int64_t>(n) >
+        static_cast<std::int64_t>(options.max_queue)) {
+      m.predict_errors.fetch_add(n, std::memory_order_relaxed);
+      proto::predict_batch_reply refused;
+      for (const auto& req : batch.items) {
+        proto::predict_reply& r = refused.items.emplace_back();
+        r.request_id = req.request_id;
+        r.model = req.model;
+        r.error = mf::make_error(mf::errc::overloaded, "worker queue full");
+      }
+      proto::envelope out;
+      out.body = std::move(refused);
+      socket->send(identity, std::move(out));
+      return;
+    }
+    m.predict_inflight.fetch_add(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+    m.predict_queued.fetch_add(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+    const auto received = std::chrono::steady_clock::now();
+    for (std::size_t first = 0; first < n; first += batch_chunk) {
+      auto job = std::make_shared<predict_batch_job>();
+      job->route = identity;
+      job->received = received;
+      if (n <= batch_chunk) {
+        job->requests = std::move(batch.items);
+      } else {
+        auto begin = std::make_move_iterator(batch.items.begin());
+        job->requests.assign(begin + static_cast<std::ptrdiff_t>(first),
+                             begin + static_cast<std::ptrdiff_t>(std::min(n, first + batch_chunk)));
+      }
+      caf::anon_send(predictors[next++ % predictors.size()], predict_atom::value, std::move(job));
+    }
+  }
+
   void operator()(const std::string& identity, proto::envelope&& env) {
     using namespace mf::actors;
     auto& m = *metrics;
@@ -99,6 +143,8 @@ struct dispatcher {
             m.predict_queued.fetch_add(1, std::memory_order_relaxed);
             caf::anon_send(predictors[next++ % predictors.size()], predict_atom::value,
                            std::move(job));
+          } else if constexpr (std::is_same_v<T, proto::predict_batch_request>) {
+            dispatch_batch(identity, std::move(body));
           } else if constexpr (std::is_same_v<T, proto::train_assign>) {
             caf::anon_send(trainer, train_atom::value,
                            train_job{identity, env.head.sender, std::move(body)});

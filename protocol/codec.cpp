@@ -220,7 +220,32 @@ struct body_writer {
   void operator()(const load_model& l) { put_model_ref(env.getBody().initLoadModel(), l.ref); }
   void operator()(const evict_model& e) { put_model_ref(env.getBody().initEvictModel(), e.ref); }
   void operator()(const ack&) { env.getBody().setAck(); }
+  void operator()(const predict_batch_request& b) {
+    auto items =
+        env.getBody().initPredictBatchRequest().initItems(static_cast<capnp::uint>(b.items.size()));
+    for (capnp::uint i = 0; i < b.items.size(); ++i) put_item(items[i], b.items[i]);
+  }
+  void operator()(const predict_batch_reply& b) {
+    auto items =
+        env.getBody().initPredictBatchReply().initItems(static_cast<capnp::uint>(b.items.size()));
+    for (capnp::uint i = 0; i < b.items.size(); ++i) put_item(items[i], b.items[i]);
+  }
+
+  // A batch item is an Envelope of its own, its header filled from the request or reply.
+  static void put_item(wire::Envelope::Builder item, const predict_request& r) {
+    item.setRequestId(r.request_id);
+    item.setDeadlineUnixMs(r.deadline_unix_ms);
+    item.setTenant(text(r.tenant));
+    body_writer{item}(r);
+  }
+  static void put_item(wire::Envelope::Builder item, const predict_reply& r) {
+    item.setRequestId(r.request_id);
+    body_writer{item}(r);
+  }
 };
+
+// Words of one batch item besides its doubles: envelope, body, texts (a rough upper estimate).
+constexpr std::size_t batch_item_words = 32;
 
 // Words the message will need, so the builder allocates one segment of the right size.
 std::size_t size_hint_words(const body& b) {
@@ -230,7 +255,16 @@ std::size_t size_hint_words(const body& b) {
     doubles = r->predictions.size() + r->probabilities.size();
   }
   if (auto* a = std::get_if<train_assign>(&b)) doubles = a->features.size() + a->labels.size();
-  return doubles + 1024;
+  std::size_t items = 0;
+  if (auto* r = std::get_if<predict_batch_request>(&b)) {
+    items = r->items.size();
+    for (const auto& i : r->items) doubles += i.features.size();
+  }
+  if (auto* r = std::get_if<predict_batch_reply>(&b)) {
+    items = r->items.size();
+    for (const auto& i : r->items) doubles += i.predictions.size() + i.probabilities.size();
+  }
+  return doubles + items * batch_item_words + 1024;
 }
 
 // ---- readers ------------------------------------------------------------------------------
@@ -408,6 +442,40 @@ mf::expected<body> get_worker_stats(wire::WorkerStats::Reader in) {
   return body(std::move(out));
 }
 
+// The items of a batch: each an Envelope with the expected body kind, decoded and checked as
+// if it had come alone. One bad item refuses the whole frame (only routers send batches, and
+// they validate every request first).
+template <class Batch, class ItemReader>
+mf::expected<body> get_predict_batch(wire::PredictBatch::Reader in, const char* what,
+                                     wire_body::Which item_kind, ItemReader read_item) {
+  auto items = in.getItems();
+  if (items.size() == 0) return invalid(std::string(what) + ": no items");
+  if (items.size() > max_batch_items) {
+    return invalid(std::string(what) + ": " + std::to_string(items.size()) + " items exceed " +
+                   std::to_string(max_batch_items));
+  }
+  Batch out;
+  out.items.reserve(items.size());
+  for (capnp::uint i = 0; i < items.size(); ++i) {
+    auto item = items[i];
+    if (item.getBody().which() != item_kind) {
+      return invalid(std::string(what) + ": item " + std::to_string(i) +
+                     " has the wrong body kind");
+    }
+    header head;
+    head.request_id = item.getRequestId();
+    head.deadline_unix_ms = item.getDeadlineUnixMs();
+    head.tenant = str(item.getTenant());
+    auto b = read_item(item.getBody(), head);
+    if (!b) {
+      return invalid(std::string(what) + ": item " + std::to_string(i) + ": " + b.error().message);
+    }
+    using item_type = typename decltype(out.items)::value_type;
+    out.items.push_back(std::move(std::get<item_type>(*b)));
+  }
+  return body(std::move(out));
+}
+
 template <class T>
 mf::expected<body> wrap(mf::expected<T> v) {
   if (!v) return std::move(v).error();
@@ -463,6 +531,18 @@ mf::expected<body> get_body(wire::Envelope::Body::Reader in, const header& head)
       return body(evict_model{get_model_ref(in.getEvictModel())});
     case wire_body::ACK:
       return body(ack{});
+    case wire_body::PREDICT_BATCH_REQUEST:
+      return get_predict_batch<predict_batch_request>(
+          in.getPredictBatchRequest(), "predictBatchRequest", wire_body::PREDICT_REQUEST,
+          [](wire_body::Reader b, const header& h) {
+            return get_predict_request(b.getPredictRequest(), h);
+          });
+    case wire_body::PREDICT_BATCH_REPLY:
+      return get_predict_batch<predict_batch_reply>(
+          in.getPredictBatchReply(), "predictBatchReply", wire_body::PREDICT_REPLY,
+          [](wire_body::Reader b, const header& h) {
+            return get_predict_reply(b.getPredictReply(), h);
+          });
   }
   return invalid("unknown body kind " + std::to_string(static_cast<unsigned>(in.which())));
 }
@@ -473,11 +553,29 @@ mf::error exception_error(const char* what) {
 
 }  // namespace
 
-mf::expected<zmq::message_t> encode(const envelope& message) noexcept {
+namespace {
+
+// Builds one frame with `fill(root)`; every exception becomes a typed error at this edge.
+template <class Fill>
+mf::expected<zmq::message_t> build_frame(std::size_t size_hint, Fill fill) noexcept {
   try {
     capnp::MallocMessageBuilder builder(
-        static_cast<capnp::uint>(std::min<std::size_t>(size_hint_words(message.body), 1u << 28)));
-    auto env = builder.initRoot<wire::Envelope>();
+        static_cast<capnp::uint>(std::min<std::size_t>(size_hint, 1u << 28)));
+    fill(builder.initRoot<wire::Envelope>());
+    return to_zmq_message(builder);
+  } catch (const kj::Exception& e) {
+    return mf::make_error(mf::errc::internal, std::string("encode: ") + e.getDescription().cStr());
+  } catch (const std::exception& e) {
+    return mf::make_error(mf::errc::internal, std::string("encode: ") + e.what());
+  } catch (...) {
+    return mf::make_error(mf::errc::internal, "encode: unknown exception");
+  }
+}
+
+}  // namespace
+
+mf::expected<zmq::message_t> encode(const envelope& message) noexcept {
+  return build_frame(size_hint_words(message.body), [&](wire::Envelope::Builder env) {
     header head = message.head;
     if (auto* r = std::get_if<predict_request>(&message.body)) {
       head.request_id = r->request_id;
@@ -492,14 +590,19 @@ mf::expected<zmq::message_t> encode(const envelope& message) noexcept {
     env.setSender(text(head.sender));
     env.setEpoch(head.epoch);
     std::visit(body_writer{env}, message.body);
-    return to_zmq_message(builder);
-  } catch (const kj::Exception& e) {
-    return mf::make_error(mf::errc::internal, std::string("encode: ") + e.getDescription().cStr());
-  } catch (const std::exception& e) {
-    return mf::make_error(mf::errc::internal, std::string("encode: ") + e.what());
-  } catch (...) {
-    return mf::make_error(mf::errc::internal, "encode: unknown exception");
-  }
+  });
+}
+
+mf::expected<zmq::message_t> encode_predict_batch(std::span<const predict_request* const> items,
+                                                  const std::string& sender) noexcept {
+  std::size_t words = 1024 + items.size() * batch_item_words;
+  for (const auto* r : items) words += r->features.size();
+  return build_frame(words, [&](wire::Envelope::Builder env) {
+    env.setSender(text(sender));
+    auto out =
+        env.getBody().initPredictBatchRequest().initItems(static_cast<capnp::uint>(items.size()));
+    for (capnp::uint i = 0; i < items.size(); ++i) body_writer::put_item(out[i], *items[i]);
+  });
 }
 
 mf::expected<envelope> decode(const frame_reader& frame) noexcept {
@@ -560,7 +663,9 @@ std::string_view kind_name(const body& b) noexcept {
                                                "undrainNode",
                                                "loadModel",
                                                "evictModel",
-                                               "ack"};
+                                               "ack",
+                                               "predictBatchRequest",
+                                               "predictBatchReply"};
   static_assert(std::size(names) == std::variant_size_v<body>);
   return names[b.index()];
 }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include <zmq.hpp>
@@ -17,6 +18,11 @@ namespace mf::protocol {
 // Builds the frame for `message`. A predict_request / predict_reply body overrides the header's
 // request id (and, for requests, deadline and tenant) with its own fields.
 mf::expected<zmq::message_t> encode(const envelope& message) noexcept;
+
+// The frame of a predictBatchRequest with `items` (pointers: the router keeps its requests for
+// a retry and encodes them straight from there). 1..max_batch_items items.
+mf::expected<zmq::message_t> encode_predict_batch(std::span<const predict_request* const> items,
+                                                  const std::string& sender) noexcept;
 
 // Decodes and validates a frame. Malformed, truncated or insane content (features.size() not
 // a multiple of nFeatures, more than max_predict_rows rows, NaN/Inf features, unknown enum

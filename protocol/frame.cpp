@@ -40,6 +40,8 @@ bool is_data_kind(wire::Envelope::Body::Which kind) noexcept {
     case B::PREDICT_REPLY:
     case B::TRAIN_ASSIGN:
     case B::WORKER_STATS_REPLY:
+    case B::PREDICT_BATCH_REQUEST:
+    case B::PREDICT_BATCH_REPLY:
       return true;
     default:
       return false;
@@ -129,7 +131,7 @@ mf::expected<void> frame_reader::parse(const std::byte* data, std::size_t size,
     return malformed(e.getDescription().cStr());
   }
   if (kind_ == wire::Envelope::Body::UNSET) return malformed("envelope has no body");
-  if (kind_ > wire::Envelope::Body::ACK) {
+  if (kind_ > wire::Envelope::Body::PREDICT_BATCH_REPLY) {  // the last member this build knows
     return malformed("unknown body kind " + std::to_string(static_cast<unsigned>(kind_)));
   }
   if (!is_data_kind(kind_) && size > limits.max_control_frame_bytes) {

@@ -204,13 +204,33 @@ struct evict_model {
   friend bool operator==(const evict_model&, const evict_model&) = default;
 };
 
+// Several predictions in one frame (Envelope.predictBatchRequest / predictBatchReply): what a
+// router sends a worker when several requests for it are ready at once, and what the worker
+// answers for the ones it could serve at once. Each item is complete on its own (ids,
+// deadline, tenant), exactly as if it travelled alone; replies are matched by id.
+struct predict_batch_request {
+  std::vector<predict_request> items;
+  friend bool operator==(const predict_batch_request&, const predict_batch_request&) = default;
+};
+struct predict_batch_reply {
+  std::vector<predict_reply> items;
+  friend bool operator==(const predict_batch_reply&, const predict_batch_reply&) = default;
+};
+// A batch holds 1..max_batch_items items (the typed decoder enforces it).
+inline constexpr std::size_t max_batch_items = 4096;
+// The protocol level a node announces in its registry record (node_record::protocol): 1 knows
+// every kind up to `ack`; 2 also takes predictBatchRequest. A router sends batches only to
+// workers at level 2 or above (docs/protocol.md, evolution rule 4).
+inline constexpr std::int64_t protocol_level = 2;
+inline constexpr std::int64_t predict_batch_protocol_level = 2;
+
 // One alternative per Envelope.body member (except `unset`, which never decodes).
 // mf::error is the body of an error reply.
-using body =
-    std::variant<mf::error, predict_request, predict_reply, train_assign, train_progress,
-                 train_result, train_cancel, model_event, placement_changed, node_heartbeat,
-                 node_info_request, node_info, ping, pong, worker_stats_request, worker_stats,
-                 drain_node, undrain_node, load_model, evict_model, ack>;
+using body = std::variant<mf::error, predict_request, predict_reply, train_assign, train_progress,
+                          train_result, train_cancel, model_event, placement_changed,
+                          node_heartbeat, node_info_request, node_info, ping, pong,
+                          worker_stats_request, worker_stats, drain_node, undrain_node, load_model,
+                          evict_model, ack, predict_batch_request, predict_batch_reply>;
 
 struct envelope {
   header head;

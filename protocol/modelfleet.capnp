@@ -37,6 +37,16 @@ struct PredictReply {
   error @5 :Error;                   # set when the prediction failed; other fields then unset
 }
 
+# Several predictions in one frame (router -> worker: requests; worker -> router: replies), so a
+# burst of requests to one worker pays one ZeroMQ message and one thread hand-off per hop
+# instead of one per request. Each item is a whole Envelope (its header carries the item's
+# requestId, deadline and tenant) whose body is a predictRequest in a predictBatchRequest and a
+# predictReply in a predictBatchReply; items are answered, and may be answered, one by one or in
+# batches, in any order. Sent only to workers that announced protocol level 2 (docs/protocol.md).
+struct PredictBatch {
+  items @0 :List(Envelope);
+}
+
 # ---- training -----------------------------------------------------------------------------
 
 struct Param {
@@ -191,5 +201,7 @@ struct Envelope {
     loadModel @24 :ModelRef;    # to a worker: load (or keep) this model in memory
     evictModel @25 :ModelRef;   # to a worker: drop it from memory
     ack @26 :Void;              # success reply to an admin call
+    predictBatchRequest @27 :PredictBatch;   # router -> worker, protocol level 2
+    predictBatchReply @28 :PredictBatch;     # worker -> router
   }
 }

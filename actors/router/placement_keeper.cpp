@@ -120,7 +120,8 @@ struct keeper_state {
     out.reserve(nodes.size());
     for (const auto& n : nodes)
       out.push_back(n.node + '\n' + n.role + '\n' + n.address + '\n' +
-                    std::to_string(static_cast<int>(n.state)));
+                    std::to_string(static_cast<int>(n.state)) + '\n' +
+                    std::to_string(n.protocol));  // an upgraded worker may take batches now
     std::sort(out.begin(), out.end());
     return out;
   }

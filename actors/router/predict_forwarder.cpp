@@ -59,7 +59,11 @@ struct predict_forwarder::impl {
     std::unique_ptr<zmq_socket_watch> watch;  // after `socket`: stops watching before it closes
     std::size_t inflight = 0;
     bool draining = false;
+    bool takes_batches = false;  // announced protocol level >= 2
     steady::time_point suspect_until{};
+    // Requests (internal ids) chosen for this worker in the current loop turn, sent together
+    // by flush_outboxes at the end of the turn.
+    std::vector<std::uint64_t> outbox;
   };
 
   struct pending {
@@ -106,7 +110,7 @@ struct predict_forwarder::impl {
 
   // Counters read by stats() from other threads: relaxed atomics, no lock per request.
   std::atomic<std::uint64_t> n_forwarded{0}, n_retried{0}, n_shed{0}, n_timed_out{0},
-      n_no_replica{0}, n_rate_limited{0};
+      n_no_replica{0}, n_rate_limited{0}, n_batch_frames{0}, n_batched{0};
   std::atomic<std::size_t> n_workers_up{0};
   std::atomic<std::int64_t> n_epoch{0};
 
@@ -121,6 +125,15 @@ struct predict_forwarder::impl {
   steady::time_point earliest_deadline = steady::time_point::max();
   std::vector<command> batch;
   std::vector<std::uint64_t> expired_ids, retry_ids;
+  // flush_outboxes' scratch (capacity reused: no allocation per flush) and whether a flush is
+  // already queued on the loop.
+  std::vector<std::uint64_t> sending, send_failed;
+  std::vector<const predict_request*> frame_items;
+  bool flush_posted = false;
+  // One batch frame carries at most this many requests and this many feature values (8 MiB),
+  // so a burst of big requests never nears the 64 MiB frame cap.
+  static constexpr std::size_t max_frame_items = 256;
+  static constexpr std::size_t max_frame_values = std::size_t{1} << 20;
   // The timer's next expiry (max = none) and the generation of its pending wait: a re-armed
   // timer's earlier handler sees another generation and does nothing.
   steady::time_point timer_at = steady::time_point::max();
@@ -267,14 +280,17 @@ struct predict_forwarder::impl {
       if (node.empty()) break;
       p.tried_nodes[p.tried++] = node;
       auto& l = links[node];
-      auto sent = p.relayed
-                      ? send_relay(*l.socket, p)
-                      : mf::protocol::send_envelope(
-                            *l.socket, "", mf::protocol::make_envelope(p.request, options.node_id));
-      if (l.watch) l.watch->sent();
-      if (!sent) {
-        l.suspect_until = steady::now() + options.suspect_for;
-        continue;
+      if (p.relayed) {
+        auto sent = send_relay(*l.socket, p);
+        if (l.watch) l.watch->sent();
+        if (!sent) {
+          l.suspect_until = steady::now() + options.suspect_for;
+          continue;
+        }
+      } else {
+        // Sent at the end of this loop turn, with whatever else is ready for this worker; a
+        // failed send then moves it on (fail_over), as a failed send here would.
+        queue_send(l, p.request.request_id);
       }
       p.node = node;
       ++l.inflight;
@@ -291,6 +307,71 @@ struct predict_forwarder::impl {
     if (p.tried == 0) bump(n_no_replica);
     finish(p, error_reply(0, fail_code, fail_message));
     return false;
+  }
+
+  void queue_send(link& l, std::uint64_t id) {
+    l.outbox.push_back(id);
+    if (flush_posted) return;
+    flush_posted = true;
+    // Posted behind the handlers already queued on the loop (the other connections ready in
+    // this turn), so everything they forward joins the same frames.
+    asio::post(*io, [this, alive = open] {
+      if (*alive) flush_outboxes();
+    });
+  }
+
+  void flush_outboxes() {
+    flush_posted = false;
+    for (auto& [node, l] : links) {
+      if (!l.outbox.empty()) flush_outbox(node, l);
+    }
+  }
+
+  // Sends the worker's outbox: one frame per request to a level-1 worker, batches of up to
+  // max_frame_items to a level-2 one (a lone request still travels as a plain predictRequest).
+  void flush_outbox(const std::string& node, link& l) {
+    sending.clear();
+    sending.swap(l.outbox);  // fail-overs below may queue onto other links' outboxes
+    send_failed.clear();
+    frame_items.clear();
+    std::size_t frame_values = 0;
+    auto send_frame_items = [&] {
+      if (frame_items.empty()) return;
+      mf::expected<void> sent;
+      if (frame_items.size() == 1) {
+        sent = mf::protocol::send_envelope(
+            *l.socket, "", mf::protocol::make_envelope(*frame_items.front(), options.node_id));
+      } else {
+        auto frame = mf::protocol::encode_predict_batch(frame_items, options.node_id);
+        sent = frame ? mf::protocol::send_frame(*l.socket, "", std::move(*frame))
+                     : mf::expected<void>(frame.error());
+        if (sent) {
+          bump(n_batch_frames);
+          n_batched.fetch_add(frame_items.size(), std::memory_order_relaxed);
+        }
+      }
+      if (!sent) {
+        l.suspect_until = steady::now() + options.suspect_for;
+        for (const auto* r : frame_items) send_failed.push_back(r->request_id);
+      }
+      frame_items.clear();
+      frame_values = 0;
+    };
+    for (auto id : sending) {
+      auto it = pendings.find(id);
+      if (it == pendings.end() || it->second.node != node) continue;  // answered or moved
+      const predict_request& r = it->second.request;
+      if (!frame_items.empty() && (!l.takes_batches || frame_items.size() == max_frame_items ||
+                                   frame_values + r.features.size() > max_frame_values))
+        send_frame_items();
+      frame_items.push_back(&r);
+      frame_values += r.features.size();
+    }
+    send_frame_items();
+    if (l.watch) l.watch->sent();
+    for (auto id : send_failed)
+      fail_over(id, errc::unavailable, "cannot send to worker " + node + " right now");
+    sending.clear();
   }
 
   // A relayed frame is kept for a retry: ZeroMQ shares a large buffer between copies.
@@ -374,6 +455,7 @@ struct predict_forwarder::impl {
       ++up;
       auto& l = links[n.node];
       l.draining = n.state == mf::cluster::node_state::draining;
+      l.takes_batches = options.batch && n.protocol >= mf::protocol::predict_batch_protocol_level;
       if (!l.socket || l.address != n.address) {
         try {
           auto s = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
@@ -421,6 +503,10 @@ struct predict_forwarder::impl {
                                              got->payload.size());
       auto reader = mf::protocol::frame_reader::open(bytes);
       if (!reader) continue;  // a worker sent garbage; its request will time out
+      if (reader->kind() == mf::protocol::wire::Envelope::Body::PREDICT_BATCH_REPLY) {
+        on_batch_reply(node, *reader);
+        continue;
+      }
       std::uint64_t id = 0;
       bool clean_reply = false;
       try {
@@ -448,15 +534,34 @@ struct predict_forwarder::impl {
       auto message = mf::protocol::decode(*reader);
       if (!message) continue;
       if (auto* reply = std::get_if<predict_reply>(&message->body)) {
-        if (reply->error && reply->error->code == errc::unavailable && it->second.tried < 2) {
-          fail_over(id, errc::unavailable, reply->error->message);
-          continue;
-        }
-        finish_and_erase(it, std::move(*reply));
+        settle(it, std::move(*reply));
       } else if (auto* err = std::get_if<mf::error>(&message->body)) {
         finish_and_erase(it, error_reply(0, err->code, err->message));
       }
     }
+  }
+
+  // The replies of a predictBatchReply, each settled as if it had come alone.
+  void on_batch_reply(const std::string& node, const mf::protocol::frame_reader& reader) {
+    auto message = mf::protocol::decode(reader);
+    if (!message) return;  // a worker sent garbage; its requests will time out
+    auto* batch = std::get_if<mf::protocol::predict_batch_reply>(&message->body);
+    if (!batch) return;
+    for (auto& reply : batch->items) {
+      auto it = pendings.find(reply.request_id);
+      if (it == pendings.end() || it->second.node != node) continue;  // late, retried elsewhere
+      settle(it, std::move(reply));
+    }
+  }
+
+  // A worker's answer to a pending request: a worker that cannot serve it now (unavailable)
+  // gets it moved to another replica while one is left; anything else is the answer.
+  void settle(std::unordered_map<std::uint64_t, pending>::iterator it, predict_reply reply) {
+    if (reply.error && reply.error->code == errc::unavailable && it->second.tried < 2) {
+      fail_over(it->first, errc::unavailable, reply.error->message);
+      return;
+    }
+    finish_and_erase(it, std::move(reply));
   }
 
   void check_timeouts() {
@@ -686,6 +791,8 @@ forwarder_stats predict_forwarder::stats() const {
   s.timed_out = p.n_timed_out.load(relaxed);
   s.no_replica = p.n_no_replica.load(relaxed);
   s.rate_limited = p.n_rate_limited.load(relaxed);
+  s.batch_frames = p.n_batch_frames.load(relaxed);
+  s.batched = p.n_batched.load(relaxed);
   s.inflight = p.inflight.load(relaxed);
   s.workers_up = p.n_workers_up.load(relaxed);
   s.epoch = p.n_epoch.load(relaxed);

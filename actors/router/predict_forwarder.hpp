@@ -2,6 +2,8 @@
 // placement cache, a ZeroMQ DEALER per worker and the front-door ROUTER; it picks the
 // least-loaded live replica holding the tenant, matches replies by request id, enforces
 // deadlines, retries once on another replica, and sheds load past a bounded in-flight limit.
+// Requests that become ready in the same loop turn for the same worker leave as one
+// predictBatchRequest frame when the worker announced protocol level 2.
 // The loop is either its own thread or the router's HTTP loop (`forwarder_options::loop`), so
 // an HTTP request is forwarded and answered without leaving the HTTP thread. Public methods
 // are thread-safe; callbacks run on the loop thread and must not block.
@@ -34,7 +36,10 @@ namespace mf::router {
 struct forwarder_options {
   std::string node_id = "router";   // routing id of our DEALERs, seen in worker logs
   std::size_t max_inflight = 4096;  // beyond this, predict answers overloaded (429)
-  std::string front_endpoint;       // ZeroMQ front door to bind; empty = none
+  // Requests ready for one worker in the same loop turn go as one predictBatchRequest frame
+  // (to workers announcing protocol level 2). False: each request is a frame of its own.
+  bool batch = true;
+  std::string front_endpoint;  // ZeroMQ front door to bind; empty = none
   // A replica that timed out is avoided for this long unless it is the only one left.
   std::chrono::milliseconds suspect_for{3000};
   // Cluster CURVE key: every DEALER to a worker is a CURVE client (the front door stays plain).
@@ -58,6 +63,8 @@ struct cluster_view {
 struct forwarder_stats {
   std::uint64_t forwarded = 0, retried = 0, shed = 0, timed_out = 0, no_replica = 0,
                 rate_limited = 0;
+  // predictBatchRequest frames sent to workers, and the requests they carried.
+  std::uint64_t batch_frames = 0, batched = 0;
   std::size_t inflight = 0;
   std::size_t workers_up = 0;
   std::int64_t epoch = 0;

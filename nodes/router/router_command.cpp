@@ -45,6 +45,7 @@ struct router_flags {
   std::size_t http_threads = 0;  // 0 = one per two cores, at least one
   std::size_t blocking_threads = 2;
   std::size_t max_inflight = 4096;
+  bool predict_batch = true;
   std::int64_t default_deadline_ms = 1000;
   unsigned header_timeout_ms = 10000;
   std::uint64_t request_log_every = 100;
@@ -126,6 +127,7 @@ int run_router(const router_flags& f) {
   if (!mf::nodes::load_curve_keys_flag(f.curve_keys, fo.curve)) return 2;
   fo.node_id = id;
   fo.max_inflight = f.max_inflight;
+  fo.batch = f.predict_batch;
   fo.front_endpoint = f.front;
   fo.loop = loop;
   auto forwarder = predict_forwarder::start(fo);
@@ -256,6 +258,10 @@ void add_router_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-inflight", f->max_inflight,
                   "Predictions in flight before 429 + Retry-After")
+      ->capture_default_str();
+  cmd->add_option("--predict-batch", f->predict_batch,
+                  "Send the predictions ready for one worker in the same loop turn as one "
+                  "frame (workers at protocol level 2); false sends each alone")
       ->capture_default_str();
   cmd->add_option("--default-deadline-ms", f->default_deadline_ms,
                   "Predict deadline without X-Request-Deadline-Ms")

@@ -256,6 +256,10 @@ api_response router_service::metrics_page() {
         "# TYPE modelfleet_router_predict_timeouts_total "
         "counter\nmodelfleet_router_predict_timeouts_total " +
         std::to_string(s.timed_out) + "\n";
+    out += "# TYPE modelfleet_router_predict_batch_frames_total counter\n";
+    out += "modelfleet_router_predict_batch_frames_total " + std::to_string(s.batch_frames) + "\n";
+    out += "# TYPE modelfleet_router_predict_batched_total counter\n";
+    out += "modelfleet_router_predict_batched_total " + std::to_string(s.batched) + "\n";
     out += "# TYPE modelfleet_router_predict_rate_limited_total counter\n";
     out += "modelfleet_router_predict_rate_limited_total " + std::to_string(s.rate_limited) + "\n";
   }

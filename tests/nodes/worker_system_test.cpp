@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "protocol/socket.hpp"
 #include "tests/nodes/worker_harness.hpp"
@@ -114,6 +115,96 @@ TEST_CASE("worker registers, predicts, reports health/metrics and survives bad i
   CHECK(metric_value(text, "modelfleet_worker_frames_bad_total").value_or(0) >= 3);
   CHECK(metric_value(text, "modelfleet_worker_cache_hits_total").value_or(0) >= 2);
   CHECK(text.find("modelfleet_worker_predict_latency_seconds_bucket") != std::string::npos);
+  CHECK(h.process().running());
+}
+
+TEST_CASE(
+    "a predictBatchRequest: resident hits in one batch reply, a cold model alone, errors per "
+    "item") {
+  worker_harness h;
+  auto m1 = train_model("logistic_regression", blobs_dataset(200, false));
+  h.publish("t1", "m", *m1, true);
+  h.publish("t2", "cold", *m1, true);
+  h.place({"t1"});
+  h.start();
+  REQUIRE(wait_until(
+      [&] { return metric_value(h.metrics(), "modelfleet_worker_models_loaded") == 1.0; }, 5s));
+  // The worker announces that it takes batches (routers send them only then).
+  auto nodes = h.registry().list_nodes();
+  REQUIRE(nodes);
+  REQUIRE_FALSE(nodes->empty());
+  CHECK(nodes->front().protocol == proto::predict_batch_protocol_level);
+
+  raw_peer peer(h.zmq_endpoint());
+  auto item = [](std::uint64_t id, const std::string& tenant, const std::string& model,
+                 std::vector<double> x, std::uint32_t n_features = 2) {
+    auto r = request(tenant, model, std::move(x), n_features);
+    r.request_id = id;
+    return r;
+  };
+  proto::predict_batch_request batch;
+  batch.items.push_back(item(11, "t1", "m", {0, 0}));
+  batch.items.push_back(item(12, "t1", "m", {3, 3, 0, 0}));
+  batch.items.push_back(item(13, "t1", "m", {1, 2, 3}, 3));  // wrong feature count
+  batch.items.push_back(item(14, "t1", "nope", {1, 2}));     // no such model
+  batch.items.push_back(item(15, "t2", "cold", {3, 3}));     // not resident: loads first
+  peer.send(batch, 0);
+
+  std::map<std::uint64_t, proto::predict_reply> replies;
+  int batch_replies = 0;
+  REQUIRE(wait_until(
+      [&] {
+        auto e = peer.recv(100ms);
+        if (!e) return replies.size() == 5;
+        if (auto* b = std::get_if<proto::predict_batch_reply>(&e->body)) {
+          ++batch_replies;
+          for (auto& r : b->items) replies[r.request_id] = r;
+        } else if (auto* r = std::get_if<proto::predict_reply>(&e->body)) {
+          replies[r->request_id] = *r;
+        }
+        return replies.size() == 5;
+      },
+      10s));
+  CHECK(batch_replies >= 1);
+  CHECK(replies[11].predictions == std::vector<double>{0});
+  CHECK(replies[12].predictions == std::vector<double>{1, 0});
+  REQUIRE(replies[13].error);
+  CHECK(replies[13].error->code == mf::errc::invalid_input);
+  REQUIRE(replies[14].error);
+  CHECK(replies[14].error->code == mf::errc::not_found);
+  REQUIRE_FALSE(replies[15].error);
+  CHECK(replies[15].predictions == std::vector<double>{1});
+
+  // A burst bigger than one predictor's chunk: every item answered once, by id.
+  proto::predict_batch_request big;
+  for (std::uint64_t i = 0; i < 100; ++i)
+    big.items.push_back(item(1000 + i, "t1", "m", {i % 2 ? 3.0 : 0.0, i % 2 ? 3.0 : 0.0}));
+  peer.send(big, 0);
+  std::map<std::uint64_t, double> answers;
+  REQUIRE(wait_until(
+      [&] {
+        auto e = peer.recv(100ms);
+        if (e) {
+          if (auto* b = std::get_if<proto::predict_batch_reply>(&e->body))
+            for (auto& r : b->items) answers[r.request_id] = r.predictions.at(0);
+          if (auto* r = std::get_if<proto::predict_reply>(&e->body))
+            answers[r->request_id] = r->predictions.at(0);
+        }
+        return answers.size() == 100;
+      },
+      10s));
+  for (std::uint64_t i = 0; i < 100; ++i) CHECK(answers[1000 + i] == (i % 2 ? 1.0 : 0.0));
+  auto text = h.metrics();
+  CHECK(metric_value(text, "modelfleet_worker_predict_batch_frames_total") == 2.0);
+  CHECK(metric_value(text, "modelfleet_worker_predict_requests_total").value_or(0) >= 105);
+
+  // A batch reply sent to a worker is refused with a typed error; it keeps serving.
+  peer.send(proto::predict_batch_reply{{proto::predict_reply{}}}, 77);
+  auto refused = peer.recv(5s);
+  REQUIRE(refused);
+  auto* err = std::get_if<mf::error>(&refused->body);
+  REQUIRE(err);
+  CHECK(err->code == mf::errc::invalid_input);
   CHECK(h.process().running());
 }
 

@@ -76,6 +76,71 @@ TEST_CASE("a predict body's own id, deadline and tenant win over the header") {
   CHECK(wrapped.head.sender == "client");
 }
 
+TEST_CASE("a predict batch from the router's pointer encoder decodes as the typed encode's") {
+  const predict_request a{7, 1'700'000'001'000, "t1", "churn", std::nullopt, 2, {1.5, -2.5}};
+  const predict_request b{8, 0, "t2", "fraud", 4, 1, {0.5, 0.25, 3.0}};
+  const std::vector<const predict_request*> items{&a, &b};
+  auto fast = encode_predict_batch(items, "router-a");
+  REQUIRE(fast.has_value());
+  envelope typed;
+  typed.head.sender = "router-a";
+  typed.body = predict_batch_request{{a, b}};
+  auto slow = encode(typed);
+  REQUIRE(slow.has_value());
+  auto slow_out = decode(*slow);
+  REQUIRE(slow_out.has_value());
+  CHECK(*slow_out == typed);
+  auto fast_out = decode(*fast);
+  REQUIRE(fast_out.has_value());
+  CHECK(*fast_out == typed);
+  // Each item keeps its own id, deadline and tenant; the outer header carries none of them.
+  const auto& got = std::get<predict_batch_request>(fast_out->body);
+  CHECK(got.items.at(0).request_id == 7);
+  CHECK(got.items.at(0).deadline_unix_ms == 1'700'000'001'000);
+  CHECK(got.items.at(1).tenant == "t2");
+  CHECK(fast_out->head.request_id == 0);
+}
+
+TEST_CASE("insane predict batches are invalid_input naming the item") {
+  auto decode_batch = [](envelope e) {
+    auto frame = encode(e);
+    REQUIRE(frame.has_value());
+    return decode(*frame);
+  };
+  const predict_request good{1, 0, "t", "m", std::nullopt, 3, {1, 2, 3}};
+  envelope e;
+  e.body = predict_batch_request{};
+  auto empty = decode_batch(e);
+  REQUIRE_FALSE(empty.has_value());
+  CHECK(empty.error().code == mf::errc::invalid_input);
+  CHECK(empty.error().message.find("no items") != std::string::npos);
+
+  auto bad = good;
+  bad.features[1] = std::numeric_limits<double>::quiet_NaN();
+  e.body = predict_batch_request{{good, bad}};
+  auto nan = decode_batch(e);
+  REQUIRE_FALSE(nan.has_value());
+  CHECK(nan.error().code == mf::errc::invalid_input);
+  CHECK(nan.error().message.find("item 1") != std::string::npos);
+  CHECK(nan.error().message.find("NaN") != std::string::npos);
+
+  e.body = predict_batch_request{std::vector<predict_request>(max_batch_items + 1, good)};
+  auto many = decode_batch(e);
+  REQUIRE_FALSE(many.has_value());
+  CHECK(many.error().message.find("exceed") != std::string::npos);
+
+  // A reply smuggled into a batch of requests (and the reverse) is refused.
+  capnp::MallocMessageBuilder builder;
+  auto root = builder.initRoot<wire::Envelope>();
+  auto items = root.getBody().initPredictBatchRequest().initItems(1);
+  items[0].getBody().initPredictReply().setModel("m");
+  auto frame = to_zmq_message(builder);
+  REQUIRE(frame.has_value());
+  auto wrong = decode(*frame);
+  REQUIRE_FALSE(wrong.has_value());
+  CHECK(wrong.error().message.find("wrong body kind") != std::string::npos);
+}
+
 TEST_CASE("error codes map 1:1 onto mf::errc numbers") {
   for (std::uint16_t n = 0; n <= static_cast<std::uint16_t>(mf::errc::cancelled); ++n) {
     envelope in{header{1, 0, "t", "s", 0}, mf::error{static_cast<mf::errc>(n), "m"}};

@@ -84,6 +84,20 @@ inline std::vector<envelope> sample_envelopes() {
   out.push_back({head, load_model{{"t1", "churn", 3}}});
   out.push_back({head, evict_model{{"t1", "churn", 0}}});
   out.push_back({head, ack{}});
+  out.push_back(
+      {head,
+       predict_batch_request{
+           {predict_request{7, 1'700'000'001'000, "t1", "churn", std::nullopt, 2, {1.5, -2.5}},
+            predict_request{8, 1'700'000'002'000, "t2", "fraud", 4, 1, {0.5, 0.25, 3.0}}}}});
+  out.push_back({head, predict_batch_reply{{predict_reply{7, "churn", 3, {1}, {0.1, 0.9}, 2, {}},
+                                            predict_reply{8,
+                                                          "fraud",
+                                                          0,
+                                                          {},
+                                                          {},
+                                                          0,
+                                                          mf::error{mf::errc::invalid_input,
+                                                                    "expected 3 features"}}}}});
   return out;
 }
 

@@ -26,10 +26,13 @@ namespace mf::test {
 inline const std::string admin_token_value = "admin-secret-token";
 
 // A worker stand-in: ROUTER socket answering predict requests with the row sums; can be told
-// to stay silent (a hung or dead worker).
+// to stay silent (a hung or dead worker). At protocol level 2 it also takes predictBatchRequest
+// frames and answers each with one predictBatchReply; at level 1 a batch is a router bug, counted
+// in `batches_refused` and left unanswered.
 class fake_worker {
  public:
-  explicit fake_worker(std::string id) : id_(std::move(id)) {
+  explicit fake_worker(std::string id, std::int64_t protocol = 1)
+      : id_(std::move(id)), protocol_(protocol) {
     socket_.bind("tcp://127.0.0.1:*");
     endpoint_ = *mf::protocol::last_endpoint(socket_);
     thread_ = std::thread([this] { run(); });
@@ -40,32 +43,66 @@ class fake_worker {
   }
   const std::string& endpoint() const { return endpoint_; }
   const std::string& id() const { return id_; }
+  std::int64_t protocol() const { return protocol_; }
   std::atomic<bool> silent{false};
+  // Level 2: answer every batch item with this error instead (0 = answer normally).
+  std::atomic<int> batch_error{0};
   std::atomic<int> served{0};
+  std::atomic<int> single_frames{0}, batch_frames{0}, batch_items{0}, batches_refused{0};
 
  private:
+  mf::protocol::predict_reply answer(const mf::protocol::predict_request& req) const {
+    mf::protocol::predict_reply r;
+    r.request_id = req.request_id;
+    r.model = req.model;
+    r.version = req.version.value_or(1);
+    for (std::size_t i = 0; i < req.rows(); ++i) {
+      double s = 0;
+      for (std::size_t c = 0; c < req.n_features; ++c) s += req.features[i * req.n_features + c];
+      r.predictions.push_back(s);
+    }
+    return r;
+  }
+
   void run() {
     while (!stop_) {
       auto got = mf::protocol::recv_envelope(socket_, std::chrono::milliseconds(20));
       if (!got || !got->message) continue;
-      auto* req = std::get_if<mf::protocol::predict_request>(&got->message->body);
-      if (!req || silent) continue;
-      mf::protocol::predict_reply r;
-      r.request_id = req->request_id;
-      r.model = req->model;
-      r.version = req->version.value_or(1);
-      for (std::size_t i = 0; i < req->rows(); ++i) {
-        double s = 0;
-        for (std::size_t c = 0; c < req->n_features; ++c)
-          s += req->features[i * req->n_features + c];
-        r.predictions.push_back(s);
+      if (auto* batch = std::get_if<mf::protocol::predict_batch_request>(&got->message->body)) {
+        if (protocol_ < 2) {
+          ++batches_refused;
+          continue;
+        }
+        ++batch_frames;
+        batch_items += static_cast<int>(batch->items.size());
+        if (silent) continue;
+        mf::protocol::predict_batch_reply out;
+        for (const auto& req : batch->items) {
+          auto r = answer(req);
+          if (batch_error != 0) {
+            r.predictions.clear();
+            r.error = mf::make_error(static_cast<mf::errc>(batch_error.load()), "fake refusal");
+          }
+          out.items.push_back(std::move(r));
+        }
+        served += static_cast<int>(out.items.size());
+        mf::protocol::envelope e;
+        e.head.sender = id_;
+        e.body = std::move(out);
+        (void)mf::protocol::send_envelope(socket_, got->identity, e);
+        continue;
       }
+      auto* req = std::get_if<mf::protocol::predict_request>(&got->message->body);
+      if (!req) continue;
+      ++single_frames;
+      if (silent) continue;
       ++served;
       (void)mf::protocol::send_envelope(socket_, got->identity,
-                                        mf::protocol::make_envelope(std::move(r), id_));
+                                        mf::protocol::make_envelope(answer(*req), id_));
     }
   }
   std::string id_;
+  std::int64_t protocol_ = 1;
   zmq::context_t context_{1};
   zmq::socket_t socket_{context_, zmq::socket_type::router};
   std::string endpoint_;
@@ -136,6 +173,7 @@ struct router_fixture {
       n.node = w->id();
       n.role = "worker";
       n.address = w->endpoint();
+      n.protocol = w->protocol();
       v.nodes.push_back(n);
     }
     forwarder->update(std::move(v));

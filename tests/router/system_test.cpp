@@ -4,6 +4,7 @@
 // state routes end to end, and failover when a worker is SIGKILLed (time recorded).
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <map>
 
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <optional>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "cluster/fs_blob_store.hpp"
 #include "cluster/redis_registry.hpp"
@@ -176,6 +178,59 @@ TEST_CASE("router with two real workers: predict, state routes, front door, fail
   REQUIRE_MESSAGE(fr.has_value(), fr.error().message);
   REQUIRE(fr->predictions.size() == 1);
   CHECK(fr->predictions[0] == doctest::Approx(3.0).epsilon(0.05));
+
+  // Under load the router sends what is ready for one worker in the same loop turn as one
+  // batch frame (both workers announce protocol level 2). `modelfleet bench` keeps 32
+  // keep-alive connections busy for 2 s while 4 checking clients send requests of their own:
+  // theirs travel in the same frames, and each answer must still be its own.
+  {
+    child_process load(
+        binary,
+        {"bench", "--url", base, "--token", "sys-admin-token", "--predict-path",
+         "/v1/tenants/t1/models/m/predict", "--features", "2", "-c", "32", "--duration", "2",
+         "--warmup", "0", "--json", (dir / "bench.json").string()},
+        (dir / "bench.log").string());
+    std::atomic<int> wrong{0}, sent{0};
+    // The checking clients run as long as the load (its 2 s), by the clock: child_process is
+    // driven by this thread only.
+    const auto load_ends = std::chrono::steady_clock::now() + 2s;
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 4; ++c) {
+      clients.emplace_back([&, c] {
+        for (int i = 0; std::chrono::steady_clock::now() < load_ends || i < 5; ++i) {
+          const int a = (c * 7 + i) % 9, b = (c + i) % 7;  // inside the training grid
+          auto r = http_request(
+              "POST", base + "/v1/tenants/t1/models/m/predict",
+              "{\"instances\":[[" + std::to_string(a) + "," + std::to_string(b) + "]]}", auth);
+          ++sent;
+          auto j = json::parse(r.body, nullptr, false);
+          const bool right =
+              r.status == 200 && j.contains("predictions") && j["predictions"].is_array() &&
+              !j["predictions"].empty() && j["predictions"][0].is_number() &&
+              std::abs(j["predictions"][0].get<double>() - (2.0 * a + b)) <= 0.1 * (2 * a + b + 1);
+          if (!right) ++wrong;
+        }
+      });
+    }
+    for (auto& t : clients) t.join();
+    REQUIRE_MESSAGE(load.wait_for(10s) == 0, load.log());
+    auto report = json::parse(std::ifstream(dir / "bench.json"), nullptr, false);
+    REQUIRE_FALSE(report.is_discarded());
+    const auto& results = report["results"];
+    MESSAGE("bench beside the checks: " << results["ok"] << " ok of " << results["requests"] << ", "
+                                        << results["throughput_rps"] << " req/s");
+    CHECK(results["errors"] == 0);
+    CHECK(results["ok"].get<double>() > 0);
+    CHECK(wrong.load() == 0);
+    CHECK(sent.load() > 0);
+    auto m = http_request("GET", base + "/metrics").body;
+    std::smatch batched;
+    REQUIRE(std::regex_search(m, batched,
+                              std::regex("modelfleet_router_predict_batched_total (\\d+)")));
+    MESSAGE(sent.load() << " checked predicts beside the load; " << batched[1]
+                        << " predicts travelled in batch frames");
+    CHECK(std::stoll(batched[1]) > 0);
+  }
 
   // Failover: SIGKILL w1 under steady traffic; every request must still succeed.
   int failures = 0, total = 0;
