@@ -338,7 +338,9 @@ struct predict_forwarder::impl {
     auto send_frame_items = [&] {
       if (frame_items.empty()) return;
       mf::expected<void> sent;
-      if (frame_items.size() == 1) {
+      if (!l.socket) {  // its connect failed at the last view: move everything on
+        sent = mf::make_error(errc::unavailable, "no socket");
+      } else if (frame_items.size() == 1) {
         sent = mf::protocol::send_envelope(
             *l.socket, "", mf::protocol::make_envelope(*frame_items.front(), options.node_id));
       } else {
@@ -368,7 +370,7 @@ struct predict_forwarder::impl {
       frame_values += r.features.size();
     }
     send_frame_items();
-    if (l.watch) l.watch->sent();
+    if (l.socket && l.watch) l.watch->sent();
     for (auto id : send_failed)
       fail_over(id, errc::unavailable, "cannot send to worker " + node + " right now");
     sending.clear();
