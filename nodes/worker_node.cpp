@@ -76,7 +76,7 @@ struct dispatcher {
   // A batch is cut into chunks of at most this many requests or feature values, each to the next
   // predictor: big enough that a burst of small requests costs few hand-offs, small enough that
   // a burst of big ones (W3: 64 rows x 16 features each) still spreads over the CAF threads
-  // instead of queueing behind one (a 32-request cap alone cost W3 8-15 % of its rows/s).
+  // instead of queueing behind one (a 32-request cap alone cost W3 13-15 % of its rows/s).
   static constexpr std::size_t batch_chunk = 32;
   static constexpr std::size_t batch_chunk_values = 2048;
 
