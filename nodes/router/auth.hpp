@@ -2,6 +2,7 @@
 // short-lived cache of tenant-key hashes. Free functions are pure; key_cache is thread-safe.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -23,25 +24,29 @@ struct principal {
 // The token of "Authorization: Bearer <token>" (scheme case-insensitive), or nullopt.
 std::optional<std::string> bearer_token(std::string_view header);
 
+// A token's SHA-256. A request's token is hashed once: the admin check and the tenant-key
+// lookup both use this digest.
+using token_digest = std::array<unsigned char, 32>;
+token_digest digest_of(std::string_view bytes);
+std::string hex_of(const token_digest& d);  // lower-case hex
+
 // Lower-case hex SHA-256; tenant keys are stored and looked up by this hash.
 std::string sha256_hex(std::string_view bytes);
-
-// Constant-time equality of two equal-length strings' SHA-256 digests, so neither the
-// content nor the length of the secret leaks through timing.
-bool constant_time_equal(std::string_view a, std::string_view b);
 
 // The admin token; empty = auth off (every caller is admin).
 class admin_token {
  public:
   admin_token() = default;
-  explicit admin_token(std::string token) : token_(std::move(token)) {}
-  bool enabled() const { return !token_.empty(); }
-  bool matches(std::string_view candidate) const {
-    return enabled() && constant_time_equal(token_, candidate);
-  }
+  explicit admin_token(const std::string& token)
+      : enabled_(!token.empty()), digest_(digest_of(token)) {}
+  bool enabled() const { return enabled_; }
+  bool matches(std::string_view candidate) const { return matches(digest_of(candidate)); }
+  // Constant time over the digests (the token's digest is kept, not the token).
+  bool matches(const token_digest& candidate) const;
 
  private:
-  std::string token_;
+  bool enabled_ = false;
+  token_digest digest_{};
 };
 
 // 403 when `who` may not call route `m`. Job routes are checked against the job's tenant by
