@@ -38,11 +38,21 @@ std::string generate_key_id() {
   return random_hex(8);
 }
 
-std::string sha256_hex(std::string_view bytes) {
+sha256_digest sha256(std::string_view bytes) {
+  static_assert(std::tuple_size_v<sha256_digest> == crypto_hash_sha256_BYTES);
   ensure_sodium();
-  unsigned char out[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  return to_hex(out, sizeof(out));
+  sha256_digest out{};
+  crypto_hash_sha256(out.data(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                     bytes.size());
+  return out;
+}
+
+std::string to_hex(const sha256_digest& digest) {
+  return to_hex(digest.data(), digest.size());
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  return to_hex(sha256(bytes));
 }
 
 std::string hash_api_key(std::string_view secret) {

@@ -2,6 +2,7 @@
 // Pure functions; thread-safe (libsodium is initialised once, internally synchronised).
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,11 @@ std::string generate_key_id();
 std::string hash_api_key(std::string_view secret);
 // Lower-case hex SHA-256 of arbitrary bytes (artifact checksums).
 std::string sha256_hex(std::string_view bytes);
+// The raw SHA-256, and its lower-case hex: hash_api_key(s) == to_hex(sha256(s)). For callers
+// that need the digest and the hex of one secret (the router hashes a request's token once).
+using sha256_digest = std::array<unsigned char, 32>;
+sha256_digest sha256(std::string_view bytes);
+std::string to_hex(const sha256_digest& digest);
 // Constant-time equality of two strings of the same length (false if lengths differ).
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 

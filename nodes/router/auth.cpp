@@ -1,11 +1,9 @@
-// auth: SHA-256 from OpenSSL, comparison with CRYPTO_memcmp (constant time).
+// auth: tokens hashed with mf::cluster::sha256 (the tenant-key hash), digests compared with
+// CRYPTO_memcmp (constant time).
 #include "nodes/router/auth.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 
-#include <array>
 #include <cctype>
 
 namespace mf::router {
@@ -24,42 +22,6 @@ std::optional<std::string> bearer_token(std::string_view header) {
     header.remove_suffix(1);
   if (header.empty()) return std::nullopt;
   return std::string(header);
-}
-
-namespace {
-// OpenSSL 3's one-shot SHA256() looks the algorithm up on every call (EVP_MD fetch, up_ref and
-// free: most of the time of hashing a 40-byte token, seen in perf on the predict path). The
-// implementation is fetched once; null (no default provider) falls back to SHA256().
-const EVP_MD* sha256_md() {
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  return md;
-}
-}  // namespace
-
-token_digest digest_of(std::string_view bytes) {
-  static_assert(std::tuple_size_v<token_digest> == SHA256_DIGEST_LENGTH);
-  token_digest d{};
-  unsigned int len = 0;
-  if (const EVP_MD* md = sha256_md();
-      md && EVP_Digest(bytes.data(), bytes.size(), d.data(), &len, md, nullptr) == 1)
-    return d;
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), d.data());
-  return d;
-}
-
-std::string sha256_hex(std::string_view bytes) {
-  return hex_of(digest_of(bytes));
-}
-
-std::string hex_of(const token_digest& d) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(d.size() * 2);
-  for (unsigned char c : d) {
-    out.push_back(hex[c >> 4]);
-    out.push_back(hex[c & 15]);
-  }
-  return out;
 }
 
 // Over the digests, so neither the content nor the length of the token leaks through timing.

@@ -2,7 +2,6 @@
 // short-lived cache of tenant-key hashes. Free functions are pure; key_cache is thread-safe.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -10,6 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "cluster/api_key.hpp"
 #include "common/expected.hpp"
 #include "nodes/router/routes.hpp"
 
@@ -24,23 +24,19 @@ struct principal {
 // The token of "Authorization: Bearer <token>" (scheme case-insensitive), or nullopt.
 std::optional<std::string> bearer_token(std::string_view header);
 
-// A token's SHA-256. A request's token is hashed once: the admin check and the tenant-key
-// lookup both use this digest.
-using token_digest = std::array<unsigned char, 32>;
-token_digest digest_of(std::string_view bytes);
-std::string hex_of(const token_digest& d);  // lower-case hex
-
-// Lower-case hex SHA-256; tenant keys are stored and looked up by this hash.
-std::string sha256_hex(std::string_view bytes);
+// A token's SHA-256 (mf::cluster::sha256, the hash tenant keys are stored by). A request's
+// token is hashed once: the admin check compares this digest, and its hex
+// (mf::cluster::to_hex) is the tenant-key lookup.
+using token_digest = mf::cluster::sha256_digest;
 
 // The admin token; empty = auth off (every caller is admin).
 class admin_token {
  public:
   admin_token() = default;
   explicit admin_token(const std::string& token)
-      : enabled_(!token.empty()), digest_(digest_of(token)) {}
+      : enabled_(!token.empty()), digest_(mf::cluster::sha256(token)) {}
   bool enabled() const { return enabled_; }
-  bool matches(std::string_view candidate) const { return matches(digest_of(candidate)); }
+  bool matches(std::string_view candidate) const { return matches(mf::cluster::sha256(candidate)); }
   // Constant time over the digests (the token's digest is kept, not the token).
   bool matches(const token_digest& candidate) const;
 

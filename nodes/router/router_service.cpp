@@ -165,10 +165,10 @@ void router_service::handle(api_request req, responder done_raw) {
   auto token = bearer_token(req.authorization);
   if (!token)
     return done(error_response(mf::make_error(errc::unauthorized, "missing bearer token")));
-  const token_digest digest = digest_of(*token);  // one hash for both checks
+  const token_digest digest = mf::cluster::sha256(*token);  // one hash for both checks
   if (admin_.matches(digest))
     return dispatch(std::move(m), std::move(req), principal{true, ""}, std::move(done));
-  std::string hash = hex_of(digest);
+  std::string hash = mf::cluster::to_hex(digest);  // == mf::cluster::hash_api_key(*token)
   if (auto tenant = keys_.find(hash)) {
     return dispatch(std::move(m), std::move(req), principal{false, *tenant}, std::move(done));
   }

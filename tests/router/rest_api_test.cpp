@@ -134,7 +134,7 @@ TEST_CASE("tenants: create, conflict, names, list, quota, keys, delete") {
   REQUIRE(keys.has_value());
   std::string old_id;
   for (const auto& k : *keys) {
-    if (k.hash == mf::router::sha256_hex(old_key)) old_id = k.key_id;
+    if (k.hash == mf::cluster::sha256_hex(old_key)) old_id = k.key_id;
   }
   REQUIRE_FALSE(old_id.empty());
   CHECK(f.call("DELETE", "/v1/tenants/acme/keys/" + old_id).status == 204);
@@ -285,7 +285,7 @@ TEST_CASE("models, versions, artifacts: upload, download, activate, rollback, hi
   REQUIRE(down.status == 200);
   CHECK(down.body == artifact);
   CHECK(down.headers["content-type"] == "application/octet-stream");
-  CHECK(down.headers["x-artifact-sha256"] == mf::router::sha256_hex(artifact));
+  CHECK(down.headers["x-artifact-sha256"] == mf::cluster::sha256_hex(artifact));
   CHECK(f.call("GET", "/v1/tenants/t1/models/m/versions/9/artifact").status == 404);
   CHECK(f.call("GET", "/v1/tenants/t1/models/m/versions/x/artifact").status == 400);
 
