@@ -5,13 +5,15 @@
 
 #include "nodes/bench/bench_command.hpp"
 #include "nodes/cli/cli_commands.hpp"
-#include "nodes/keygen_command.hpp"
 #include "nodes/coordinator/coordinator_command.hpp"
+#include "nodes/keygen_command.hpp"
+#include "nodes/process_tuning.hpp"
 #include "nodes/router/router_command.hpp"
 #include "nodes/worker_config.hpp"
 #include "nodes/worker_node.hpp"
 
 int main(int argc, char** argv) {
+  mf::nodes::tune_process_for_serving();  // before any thread or socket exists
   CLI::App app{"ModelFleet: multi-tenant ML model serving cluster"};
   app.require_subcommand(1);
   mf::nodes::worker_options worker;

@@ -3,8 +3,10 @@
 #include <CLI/CLI.hpp>
 
 #include "nodes/bench/bench_command.hpp"
+#include "nodes/process_tuning.hpp"
 
 int main(int argc, char** argv) {
+  mf::nodes::tune_process_for_serving();  // before any thread or socket exists
   CLI::App app{"modelfleet-bench: the ModelFleet load generator (same as `modelfleet bench`)"};
   app.require_subcommand(1);
   add_bench_command(app);
