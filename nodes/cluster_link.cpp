@@ -33,6 +33,9 @@ struct registrar_state {
   std::optional<mf::cluster::redis_registry> registry;
   std::int64_t placement_epoch = -1;
   bool redis_ok = true;  // last known, for one log line per transition
+  // Set by deregister: a heartbeat already on the clock must not write the record back (it did,
+  // under ASan in CI: the node stayed listed after a clean SIGTERM until its TTL ran out).
+  bool deregistered = false;
 
   mf::cluster::redis_registry* reg() {
     if (!registry) {
@@ -104,6 +107,7 @@ caf::behavior registrar(caf::stateful_actor<registrar_state>* self, cluster_link
   return {
       [self](beat_atom) {
         auto& st = self->state;
+        if (st.deregistered) return;  // the goodbye is final: no beat, no next beat
         st.beat();
         st.resync_placement(false);  // periodic resync: events may be missed
         self->delayed_send(self, st.cfg.heartbeat, beat_atom::value);
@@ -111,6 +115,7 @@ caf::behavior registrar(caf::stateful_actor<registrar_state>* self, cluster_link
       [self](resync_atom) { self->state.resync_placement(true); },
       [self](drain_atom) -> bool {
         auto& st = self->state;
+        if (st.deregistered) return false;
         auto* r = st.reg();
         if (!r) return false;
         st.beat();  // make sure the record exists before flagging it
@@ -119,6 +124,7 @@ caf::behavior registrar(caf::stateful_actor<registrar_state>* self, cluster_link
       },
       [self](deregister_atom) -> bool {
         auto& st = self->state;
+        st.deregistered = true;  // before the removal: nothing may re-register after it
         auto* r = st.reg();
         if (!r) return false;
         auto ok = r->remove_node(st.cfg.node_id);
