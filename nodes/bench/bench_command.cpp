@@ -20,6 +20,7 @@ namespace {
 struct bench_flags {
   bench_options options;
   bool zmq_ceiling = false;
+  bool zmq_relay = false;
   double duration_s = 10, warmup_s = 0;
   std::int64_t timeout_ms = 5000;
   std::string mix = "hot";
@@ -111,6 +112,11 @@ int run_command(bench_flags& f) {
     std::cerr << "modelfleet bench: give exactly one of --url, --front, --zmq-ceiling, --density\n";
     return 2;
   }
+  if (f.zmq_relay && !f.zmq_ceiling) {
+    std::cerr << "modelfleet bench: --zmq-relay goes with --zmq-ceiling\n";
+    return 2;
+  }
+  o.ceiling_relay = f.zmq_relay;
   o.target = f.zmq_ceiling     ? target_kind::zmq_ceiling
              : o.front.empty() ? target_kind::http
                                : target_kind::front;
@@ -153,6 +159,9 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--zmq-ceiling", flags->zmq_ceiling,
                 "Raw DEALER/ROUTER round trips against an in-process echo ROUTER, with the "
                 "predict frame sizes of --rows/--features");
+  cmd->add_flag("--zmq-relay", flags->zmq_relay,
+                "With --zmq-ceiling: the round trips cross a do-nothing ROUTER/DEALER relay "
+                "(zmq_proxy, its own context) on the way, the two hops of a router in the path");
   cmd->add_option("--token", o.token, "Bearer token for HTTP (default: env MODELFLEET_TOKEN)")
       ->envname("MODELFLEET_TOKEN");
   cmd->add_option("-c,--connections", o.connections,

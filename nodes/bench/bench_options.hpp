@@ -26,6 +26,9 @@ struct bench_options {
   std::string url;    // http: base URL, e.g. http://127.0.0.1:8080
   std::string front;  // front: ZeroMQ endpoint, e.g. tcp://127.0.0.1:7000
   std::string token;  // sent as "Authorization: Bearer" when non-empty (http)
+  // zmq_ceiling: through a do-nothing relay (zmq_proxy) in front of the echo server, i.e. the
+  // two hops of client -> router -> worker with none of their work.
+  bool ceiling_relay = false;
 
   // Closed loop: `connections` requests always in flight. Open loop (rate > 0): requests are
   // due at a fixed rate and latency counts from when each was due (coordinated omission

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nodes/bench/zmq_echo_server.hpp"
+#include "nodes/bench/zmq_relay.hpp"
 #include "protocol/codec.hpp"
 
 namespace mf::bench {
@@ -80,6 +81,14 @@ mf::expected<run_result> run_load(const bench_options& o) {
     if (!server) return std::move(server).error();
     echo = std::move(*server);
   }
+  std::unique_ptr<zmq_relay> relay;  // declared after `echo`, so it stops first
+  if (o.target == target_kind::zmq_ceiling && o.ceiling_relay) {
+    auto started = zmq_relay::start(echo->endpoint());
+    if (!started) return std::move(started).error();
+    relay = std::move(*started);
+  }
+  const std::string ceiling_endpoint =
+      relay ? relay->endpoint() : (echo ? echo->endpoint() : std::string());
 
   live_counters live;
   // A short head start so every thread is ready before the first request is due.
@@ -108,7 +117,7 @@ mf::expected<run_result> run_load(const bench_options& o) {
           break;
         case target_kind::zmq_ceiling:
           outcomes[i] =
-              run_ceiling_thread(o, *wl, echo->endpoint(), share, start, *recorders[i], results[i]);
+              run_ceiling_thread(o, *wl, ceiling_endpoint, share, start, *recorders[i], results[i]);
           break;
       }
     });

@@ -43,6 +43,7 @@ nlohmann::json make_report(const bench_options& o, const run_result& r,
   json target = {{"kind", target_name(o.target)}};
   if (o.target == target_kind::http) target["url"] = o.url;
   if (o.target == target_kind::front) target["front"] = o.front;
+  if (o.target == target_kind::zmq_ceiling) target["hops"] = o.ceiling_relay ? 2 : 1;
 
   latency_histogram all;
   std::uint64_t completed = 0, ok = 0;
