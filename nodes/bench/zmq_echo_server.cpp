@@ -4,6 +4,8 @@
 #include <array>
 #include <vector>
 
+#include "nodes/bench/raw_zmq_socket.hpp"
+
 namespace mf::bench {
 
 mf::expected<std::unique_ptr<zmq_echo_server>> zmq_echo_server::start(std::string reply) {
@@ -11,10 +13,7 @@ mf::expected<std::unique_ptr<zmq_echo_server>> zmq_echo_server::start(std::strin
     std::unique_ptr<zmq_echo_server> server(new zmq_echo_server());
     server->reply_ = std::move(reply);
     server->socket_ = zmq::socket_t(server->context_, zmq::socket_type::router);
-    server->socket_.set(zmq::sockopt::linger, 0);
-    server->socket_.set(zmq::sockopt::sndhwm, 100'000);
-    server->socket_.set(zmq::sockopt::rcvhwm, 100'000);
-    server->socket_.set(zmq::sockopt::maxmsgsize, std::int64_t{64} << 20);
+    set_raw_ceiling_options(server->socket_);
     server->socket_.bind("tcp://127.0.0.1:*");
     server->endpoint_ = server->socket_.get(zmq::sockopt::last_endpoint);
     server->thread_ = std::thread([s = server.get()] { s->serve(); });

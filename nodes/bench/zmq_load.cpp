@@ -9,6 +9,7 @@
 #include <zmq.hpp>
 
 #include "nodes/bench/load_driver.hpp"
+#include "nodes/bench/raw_zmq_socket.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/predict_client.hpp"
 
@@ -131,9 +132,7 @@ mf::expected<void> run_ceiling_thread(const bench_options& o, const workload& wl
 
     zmq::context_t context(1);
     zmq::socket_t socket(context, zmq::socket_type::dealer);
-    socket.set(zmq::sockopt::linger, 0);
-    socket.set(zmq::sockopt::sndhwm, 100'000);
-    socket.set(zmq::sockopt::rcvhwm, 100'000);
+    set_raw_ceiling_options(socket);
     socket.connect(endpoint);
 
     std::deque<bench_clock::time_point> pending;  // one echo server: replies come in order

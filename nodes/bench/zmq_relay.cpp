@@ -2,26 +2,17 @@
 // is the one thread-crossing path, and only for shutdown.
 #include "nodes/bench/zmq_relay.hpp"
 
+#include "nodes/bench/raw_zmq_socket.hpp"
+
 namespace mf::bench {
-namespace {
-
-// The same queue bounds as the echo server and the load threads: nothing is dropped at an HWM.
-void unbounded(zmq::socket_t& s) {
-  s.set(zmq::sockopt::linger, 0);
-  s.set(zmq::sockopt::sndhwm, 100'000);
-  s.set(zmq::sockopt::rcvhwm, 100'000);
-  s.set(zmq::sockopt::maxmsgsize, std::int64_t{64} << 20);
-}
-
-}  // namespace
 
 mf::expected<std::unique_ptr<zmq_relay>> zmq_relay::start(const std::string& backend) {
   try {
     std::unique_ptr<zmq_relay> relay(new zmq_relay());
     relay->front_ = zmq::socket_t(relay->context_, zmq::socket_type::router);
     relay->back_ = zmq::socket_t(relay->context_, zmq::socket_type::dealer);
-    unbounded(relay->front_);
-    unbounded(relay->back_);
+    set_raw_ceiling_options(relay->front_);
+    set_raw_ceiling_options(relay->back_);
     relay->front_.bind("tcp://127.0.0.1:*");
     relay->endpoint_ = relay->front_.get(zmq::sockopt::last_endpoint);
     relay->back_.connect(backend);
