@@ -23,6 +23,7 @@ struct bench_flags {
   bool zmq_relay = false;
   double duration_s = 10, warmup_s = 0;
   std::int64_t timeout_ms = 5000;
+  std::int64_t send_tick_us = 0;
   std::string mix = "hot";
   std::string ops = "predict=1";
   std::string json_path;
@@ -131,6 +132,11 @@ int run_command(bench_flags& f) {
   o.duration = std::chrono::milliseconds(static_cast<std::int64_t>(f.duration_s * 1000));
   o.warmup = std::chrono::milliseconds(static_cast<std::int64_t>(f.warmup_s * 1000));
   o.timeout = std::chrono::milliseconds(f.timeout_ms);
+  if (f.send_tick_us < 0 || f.send_tick_us > 100'000) {
+    std::cerr << "modelfleet bench: --send-tick-us must be in 0..100000\n";
+    return 2;
+  }
+  o.send_tick = std::chrono::microseconds(f.send_tick_us);
   o.progress = f.no_progress ? false : (f.progress || ::isatty(2));
 
   auto report = run_bench(o);
@@ -170,6 +176,10 @@ void add_bench_command(CLI::App& app) {
                   "Load threads; connections and rate are split (default 1)");
   cmd->add_option("--rate", o.rate,
                   "Open loop: requests per second in total (default 0 = closed loop)");
+  cmd->add_option("--send-tick-us", flags->send_tick_us,
+                  "Open loop over HTTP: wake on a grid of this many microseconds and send every "
+                  "request due by then, each still timed from its due time (default 0 = one wake "
+                  "per request)");
   cmd->add_option("-d,--duration", flags->duration_s, "Measured seconds (default 10)");
   cmd->add_option("--warmup", flags->warmup_s, "Seconds of load before measuring (default 0)");
   cmd->add_option("--timeout-ms", flags->timeout_ms,

@@ -36,6 +36,10 @@ struct bench_options {
   std::size_t connections = 8;
   std::size_t threads = 1;
   double rate = 0;  // requests per second over all threads; 0 = closed loop
+  // Open loop: the send timer fires on a grid of this step from the start and each wake sends
+  // every request due by then. Latency still counts from each request's own due time, so a
+  // request sent up to one step late is charged for it; 0 = one timer wake per request.
+  std::chrono::microseconds send_tick{0};
   std::chrono::milliseconds duration{10'000};
   std::chrono::milliseconds warmup{0};  // results of requests sent before this are dropped
   std::chrono::milliseconds timeout{5'000};

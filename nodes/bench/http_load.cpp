@@ -4,7 +4,8 @@
 // epoll wakeup rather than libcurl's per-transfer bookkeeping. The load generator shares the
 // two bench cores with the server: closed loop against nginx this took the tool's CPU from
 // 23-34 to 7-10 µs per request (docs/benchmarks.md, "Load-generator cost").
-// Open-loop sends are timed by an asio steady_timer (timerfd: nanosecond resolution).
+// Open-loop sends are timed by an asio steady_timer (timerfd: nanosecond resolution), at each
+// request's due time or, with --send-tick-us, on a grid of that step (send_grid.hpp).
 // Connections open lazily when their first request is sent, as libcurl's did, so connect time
 // and connect errors belong to that request.
 #include <boost/asio/connect.hpp>
@@ -31,6 +32,7 @@
 
 #include "nodes/bench/http_url.hpp"
 #include "nodes/bench/load_driver.hpp"
+#include "nodes/bench/send_grid.hpp"
 
 namespace mf::bench {
 namespace {
@@ -158,6 +160,7 @@ class http_load_loop {
         interval_(open_loop_
                       ? duration_cast<bench_clock::duration>(duration<double>(1.0 / share.rate))
                       : bench_clock::duration::zero()),
+        start_(start),
         next_due_(start) {
     tcp::resolver resolver(io_);
     endpoints_ = resolver.resolve(url_.host, url_.port, resolve_error_);
@@ -199,7 +202,7 @@ class http_load_loop {
         }
         if (!idle_.empty() && next_due_ < send_end_ && !send_armed_) {
           send_armed_ = true;
-          send_timer_.expires_at(next_due_);
+          send_timer_.expires_at(send_wake<bench_clock>(start_, next_due_, o_.send_tick));
           send_timer_.async_wait([this](error_code ec) {
             send_armed_ = false;
             if (ec || finished_) return;
@@ -385,6 +388,7 @@ class http_load_loop {
   const bench_clock::time_point send_end_, hard_end_;
   const bool open_loop_;
   const bench_clock::duration interval_;
+  const bench_clock::time_point start_;  // origin of the send grid
   bench_clock::time_point next_due_;
   std::size_t in_flight_ = 0;  // requests sent and not yet recorded
   bool send_armed_ = false;

@@ -112,15 +112,20 @@ TEST_CASE("open loop holds the offered rate (1 and 2 threads) and times latency 
     std::size_t threads;
     std::chrono::milliseconds duration;
     const char* url_suffix;  // a trailing slash must not double the paths' first one
+    std::chrono::microseconds send_tick{0};
   };
-  for (const schedule& s : {schedule{200, 1, 2s, ""}, schedule{1000, 2, 1500ms, "/"}}) {
+  // The last one wakes every 2 ms and sends the ~4 requests due since: same counts.
+  for (const schedule& s : {schedule{200, 1, 2s, ""}, schedule{1000, 2, 1500ms, "/"},
+                            schedule{2000, 1, 1500ms, "", 2000us}}) {
     CAPTURE(s.rate);
+    CAPTURE(s.send_tick.count());
     fixed_reply_server server;
     bench_options o;
     o.url = server.url() + s.url_suffix;
     o.connections = 8;
     o.threads = s.threads;
     o.rate = s.rate;
+    o.send_tick = s.send_tick;
     o.duration = s.duration;
     o.warmup = 200ms;
     o.timeout = 2s;
@@ -128,6 +133,7 @@ TEST_CASE("open loop holds the offered rate (1 and 2 threads) and times latency 
     INFO(report.dump(2));
     const auto& r = report["results"];
     CHECK(report["load"]["mode"] == "open");
+    CHECK(report["load"]["send_tick_us"] == s.send_tick.count());
     // Counted by due time: rate x measured seconds (warm-up requests are sent, not counted).
     const double due = s.rate * std::chrono::duration<double>(s.duration).count();
     CHECK(r["requests"].get<double>() == doctest::Approx(due).epsilon(0.05));
