@@ -274,7 +274,10 @@ struct predict_forwarder::impl {
   }
 
   // Sends `p` to a replica (at most two attempts in all). Returns false when `p` was answered.
-  bool dispatch(pending& p, errc fail_code, const std::string& fail_message) {
+  // Sends `p` to a replica (at most two tries in all). With none left, answers fail_code with
+  // `why`, or when `why` is empty that no worker holds the tenant: built only then, as building
+  // it up front cost every forwarded request two allocations.
+  bool dispatch(pending& p, errc fail_code, std::string_view why = {}) {
     while (p.tried < 2) {
       std::string node = choose(p);
       if (node.empty()) break;
@@ -305,7 +308,9 @@ struct predict_forwarder::impl {
     }
     p.node.clear();
     if (p.tried == 0) bump(n_no_replica);
-    finish(p, error_reply(0, fail_code, fail_message));
+    finish(p, error_reply(0, fail_code,
+                          why.empty() ? "no worker holds tenant " + p.request.tenant + " right now"
+                                      : std::string(why)));
     return false;
   }
 
@@ -416,8 +421,7 @@ struct predict_forwarder::impl {
       return;
     }
     bump(n_forwarded);
-    if (dispatch(p, errc::unavailable,
-                 "no worker holds tenant " + p.request.tenant + " right now")) {
+    if (dispatch(p, errc::unavailable)) {
       pendings.emplace(id, std::move(p));
     }
   }

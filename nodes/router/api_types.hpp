@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,19 +18,29 @@ namespace mf::router {
 inline constexpr std::size_t max_upload_bytes = 256u << 20;
 inline constexpr std::size_t max_body_bytes = 64u << 20;
 
+// The views point into the transport's own request (RESTinio's parsed headers and body), which
+// `keep_request` holds alive for as long as the api_request lives (moves and copies included):
+// copying them cost a handful of allocations per request and a second copy of every upload.
 struct api_request {
-  std::string method;                        // "GET", "POST", ...
-  std::string path;                          // without the query string, still percent-encoded
+  // What the request needs to be destroyed safely (the HTTP server's state: its timers live
+  // in that io_context). Declared first, so it is released after keep_request.
+  std::shared_ptr<const void> keep_transport;
+  std::shared_ptr<const void> keep_request;  // owner of the bytes the views point into
+  std::string_view method;                   // "GET", "POST", ...
+  std::string_view path;                     // without the query string, still percent-encoded
   std::map<std::string, std::string> query;  // decoded
   std::string content_type;                  // media type only, lower-case, no parameters
-  std::string authorization;                 // raw header value
-  std::string deadline_ms;                   // raw X-Request-Deadline-Ms value, empty if absent
-  std::string body;
+  std::string_view authorization;            // raw header value
+  std::string_view deadline_ms;              // raw X-Request-Deadline-Ms value, empty if absent
+  std::string_view body;
 };
 
 struct api_response {
   int status = 200;
-  std::string content_type = "application/json";
+  // Always one of a few fixed media types, so a view of a string literal: a std::string would
+  // allocate for "application/json" (16 characters, one past the short-string buffer) on every
+  // response.
+  std::string_view content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
 };

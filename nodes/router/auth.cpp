@@ -8,7 +8,7 @@
 
 namespace mf::router {
 
-std::optional<std::string> bearer_token(std::string_view header) {
+std::optional<std::string_view> bearer_token(std::string_view header) {
   while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
   constexpr std::string_view scheme = "bearer";
   if (header.size() <= scheme.size()) return std::nullopt;
@@ -21,7 +21,7 @@ std::optional<std::string> bearer_token(std::string_view header) {
   while (!header.empty() && (header.back() == ' ' || header.back() == '\r'))
     header.remove_suffix(1);
   if (header.empty()) return std::nullopt;
-  return std::string(header);
+  return header;
 }
 
 // Over the digests, so neither the content nor the length of the token leaks through timing.

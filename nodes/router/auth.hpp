@@ -22,7 +22,7 @@ struct principal {
 };
 
 // The token of "Authorization: Bearer <token>" (scheme case-insensitive), or nullopt.
-std::optional<std::string> bearer_token(std::string_view header);
+std::optional<std::string_view> bearer_token(std::string_view header);
 
 // A token's SHA-256 (mf::cluster::sha256, the hash tenant keys are stored by). A request's
 // token is hashed once: the admin check compares this digest, and its hex

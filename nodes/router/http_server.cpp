@@ -59,7 +59,8 @@ void send_head(const restinio::request_handle_t& req, api_response r) {
         req->create_response<restinio::user_controlled_output_t>(restinio::http_status_line_t{
             restinio::http_status_code_t{static_cast<std::uint16_t>(r.status)},
             reason_of(r.status)});
-    if (r.status != 204) resp.append_header(restinio::http_field::content_type, r.content_type);
+    if (r.status != 204)
+      resp.append_header(restinio::http_field::content_type, std::string(r.content_type));
     for (auto& [k, v] : r.headers) resp.append_header(k, v);
     resp.set_content_length(r.status != 204 ? r.body.size() : 0);
     resp.done();
@@ -71,7 +72,8 @@ void send(const restinio::request_handle_t& req, api_response r) {
   try {
     auto resp = req->create_response(restinio::http_status_line_t{
         restinio::http_status_code_t{static_cast<std::uint16_t>(r.status)}, reason_of(r.status)});
-    if (r.status != 204) resp.append_header(restinio::http_field::content_type, r.content_type);
+    if (r.status != 204)
+      resp.append_header(restinio::http_field::content_type, std::string(r.content_type));
     for (auto& [k, v] : r.headers) resp.append_header(k, v);
     if (r.status != 204) resp.set_body(std::move(r.body));
     resp.done();
@@ -132,12 +134,15 @@ mf::expected<std::unique_ptr<http_server>> http_server::start(
               })
               .request_handler([&service, weak](restinio::request_handle_t req) {
                 api_request r;
+                auto server_state = weak.lock();
+                r.keep_transport = server_state;
+                r.keep_request = req;
                 const auto& h = req->header();
-                r.method = std::string(h.method().c_str());
+                r.method = h.method().c_str();
                 // HEAD is GET without the body: same route, status and headers.
                 const bool head = r.method == "HEAD";
                 if (head) r.method = "GET";
-                r.path = std::string(h.path());
+                r.path = h.path();
                 try {
                   auto q =
                       restinio::parse_query<restinio::parse_query_traits::javascript_compatible>(
@@ -148,15 +153,18 @@ mf::expected<std::unique_ptr<http_server>> http_server::start(
                                 mf::make_error(errc::invalid_field, "malformed query string")));
                   return restinio::request_accepted();
                 }
-                r.content_type = media_type(h.get_field_or(restinio::http_field::content_type, ""));
-                r.authorization =
-                    std::string(h.get_field_or(restinio::http_field::authorization, ""));
-                r.deadline_ms = std::string(h.get_field_or("X-Request-Deadline-Ms", ""));
+                // Views of the parsed headers (get_field_or would copy each value first).
+                const auto field = [&h](auto name) {
+                  return h.opt_value_of(name).value_or(restinio::string_view_t{});
+                };
+                r.content_type = media_type(field(restinio::http_field::content_type));
+                r.authorization = field(restinio::http_field::authorization);
+                r.deadline_ms = field("X-Request-Deadline-Ms");
                 r.body = req->body();
                 // A reply may come after the server stopped (a blocking-work thread finishing):
                 // it keeps the io_context alive until its request handle is gone (why: the
                 // connection's timers live in the io_context; ASan saw a use after free).
-                service.handle(std::move(r), pending_reply{weak.lock(), req, head});
+                service.handle(std::move(r), pending_reply{std::move(server_state), req, head});
                 return restinio::request_accepted();
               });
         });

@@ -30,7 +30,7 @@ api_response predict_response(const std::string& model, const mf::protocol::pred
   return json_response(200, predict_reply_json(model, r));
 }
 
-std::string content_type_of(const std::string& path) {
+std::string_view content_type_of(const std::string& path) {
   auto ends = [&](std::string_view s) {
     return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
   };
@@ -225,9 +225,9 @@ void router_service::predict(route_match m, api_request req, responder done) {
   pr.version = body->version;
   pr.n_features = body->n_features;
   pr.features = std::move(body->features);
-  forwarder_->predict(std::move(pr), [model = m.model, done](mf::protocol::predict_reply r) {
-    done(predict_response(model, r));
-  });
+  forwarder_->predict(std::move(pr),
+                      [model = std::move(m.model), done = std::move(done)](
+                          mf::protocol::predict_reply r) { done(predict_response(model, r)); });
 }
 
 api_response router_service::metrics_page() {
