@@ -273,10 +273,9 @@ struct predict_forwarder::impl {
     return n;
   }
 
-  // Sends `p` to a replica (at most two attempts in all). Returns false when `p` was answered.
-  // Sends `p` to a replica (at most two tries in all). With none left, answers fail_code with
-  // `why`, or when `why` is empty that no worker holds the tenant: built only then, as building
-  // it up front cost every forwarded request two allocations.
+  // Sends `p` to a replica (at most two attempts in all). Returns false when `p` was answered:
+  // with no replica left, with fail_code and `why`, or, when `why` is empty, that no worker
+  // holds the tenant (built only then: built up front it cost every request two allocations).
   bool dispatch(pending& p, errc fail_code, std::string_view why = {}) {
     while (p.tried < 2) {
       std::string node = choose(p);
