@@ -44,6 +44,7 @@ struct router_flags {
   std::string web_root;
   std::size_t http_threads = 0;  // 0 = one per two cores, at least one
   std::size_t blocking_threads = 2;
+  int bulk_nice = 19;
   std::size_t max_inflight = 4096;
   bool predict_batch = true;
   std::int64_t default_deadline_ms = 1000;
@@ -153,6 +154,7 @@ int run_router(const router_flags& f) {
   service_options so;
   so.admin_token = token;
   so.blocking_threads = f.blocking_threads;
+  so.bulk_nice = f.bulk_nice;
   so.default_deadline_ms = f.default_deadline_ms;
   so.web_root = f.web_root;
   so.request_log_every = f.request_log_every;
@@ -255,6 +257,11 @@ void add_router_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--blocking-threads", f->blocking_threads,
                   "Threads (each with a Redis connection) for state routes")
+      ->capture_default_str();
+  cmd->add_option("--bulk-nice", f->bulk_nice,
+                  "Nice value of the one thread that parses and stores training submissions and "
+                  "uploads, so they yield to predictions (0 = they share the blocking threads)")
+      ->check(CLI::Range(0, 19))
       ->capture_default_str();
   cmd->add_option("--max-inflight", f->max_inflight,
                   "Predictions in flight before 429 + Retry-After")

@@ -4,6 +4,8 @@
 #include "nodes/router/router_service.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -50,23 +52,37 @@ mf::expected<std::unique_ptr<router_service>> router_service::create(service_opt
                                                                      context_factory factory,
                                                                      predict_forwarder* forwarder) {
   std::unique_ptr<router_service> s(new router_service(std::move(options), forwarder));
-  const std::size_t n = std::max<std::size_t>(1, s->options_.blocking_threads);
-  std::vector<handler_context> contexts;
-  for (std::size_t i = 0; i < n; ++i) {
-    auto ctx = factory();
-    if (!ctx) return std::move(ctx).error();
-    contexts.push_back(std::move(*ctx));
-  }
+  auto contexts = [&factory](std::size_t n) -> mf::expected<std::vector<handler_context>> {
+    std::vector<handler_context> out;
+    for (std::size_t i = 0; i < n; ++i) {
+      auto ctx = factory();
+      if (!ctx) return std::move(ctx).error();
+      out.push_back(std::move(*ctx));
+    }
+    return out;
+  };
+  auto blocking = contexts(std::max<std::size_t>(1, s->options_.blocking_threads));
+  if (!blocking) return std::move(blocking).error();
+  auto bulk = contexts(s->options_.bulk_nice > 0 ? 1 : 0);
+  if (!bulk) return std::move(bulk).error();
+  s->start_lane(s->blocking_, std::move(*blocking), 0);
+  s->start_lane(s->bulk_, std::move(*bulk), s->options_.bulk_nice);
+  return s;
+}
+
+void router_service::start_lane(work_lane& lane, std::vector<handler_context> contexts, int nice) {
   for (auto& ctx : contexts) {
-    s->threads_.emplace_back([svc = s.get(), ctx = std::move(ctx)]() mutable {
+    lane.threads.emplace_back([&lane, nice, ctx = std::move(ctx)]() mutable {
+      // Linux: per thread. Best effort; a failure leaves the thread at normal priority.
+      if (nice > 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
       for (;;) {
         std::function<void(handler_context&)> job;
         {
-          std::unique_lock lock(svc->mutex_);
-          svc->cv_.wait(lock, [&] { return svc->stopping_ || !svc->queue_.empty(); });
-          if (svc->queue_.empty()) return;  // stopping and drained
-          job = std::move(svc->queue_.front());
-          svc->queue_.pop_front();
+          std::unique_lock lock(lane.mutex);
+          lane.cv.wait(lock, [&] { return lane.stopping || !lane.queue.empty(); });
+          if (lane.queue.empty()) return;  // stopping and drained
+          job = std::move(lane.queue.front());
+          lane.queue.pop_front();
         }
         try {
           job(ctx);
@@ -76,28 +92,37 @@ mf::expected<std::unique_ptr<router_service>> router_service::create(service_opt
       }
     });
   }
-  return s;
+}
+
+void router_service::stop_lane(work_lane& lane) {
+  {
+    std::lock_guard lock(lane.mutex);
+    lane.stopping = true;
+  }
+  lane.cv.notify_all();
+  for (auto& t : lane.threads) t.join();
+}
+
+std::size_t router_service::queued(work_lane& lane) {
+  std::lock_guard lock(lane.mutex);
+  return lane.queue.size();
 }
 
 router_service::router_service(service_options options, predict_forwarder* forwarder)
     : options_(std::move(options)), admin_(options_.admin_token), forwarder_(forwarder) {}
 
 router_service::~router_service() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  for (auto& t : threads_) t.join();
+  stop_lane(bulk_);
+  stop_lane(blocking_);
 }
 
 void router_service::run_blocking(std::function<void(handler_context&)> job,
-                                  const responder& on_overload) {
+                                  const responder& on_overload, work_lane& lane) {
   {
-    std::lock_guard lock(mutex_);
-    if (queue_.size() < options_.max_blocking_queue) {
-      queue_.push_back(std::move(job));
-      cv_.notify_one();
+    std::lock_guard lock(lane.mutex);
+    if (lane.queue.size() < options_.max_blocking_queue) {
+      lane.queue.push_back(std::move(job));
+      lane.cv.notify_one();
       return;
     }
   }
@@ -188,6 +213,8 @@ void router_service::dispatch(route_match m, api_request req, principal who, res
   if (auto r = validate_names(m); !r) return done(error_response(r.error()));
   if (m.id == route_id::predict) return predict(std::move(m), std::move(req), std::move(done));
   if (m.id == route_id::key_delete || m.id == route_id::tenant_delete) keys_.erase_tenant(m.tenant);
+  const bool bulk =
+      options_.bulk_nice > 0 && (m.id == route_id::train || m.id == route_id::version_upload);
   auto shared = std::make_shared<std::tuple<route_match, api_request, principal>>(
       std::move(m), std::move(req), who);
   run_blocking(
@@ -195,7 +222,7 @@ void router_service::dispatch(route_match m, api_request req, principal who, res
         auto& [rm, rq, pr] = *shared;
         done(handle_state_route(ctx, rm, rq, pr));
       },
-      done);
+      done, bulk ? bulk_ : blocking_);
 }
 
 void router_service::predict(route_match m, api_request req, responder done) {
@@ -264,13 +291,10 @@ api_response router_service::metrics_page() {
     out += "# TYPE modelfleet_router_predict_rate_limited_total counter\n";
     out += "modelfleet_router_predict_rate_limited_total " + std::to_string(s.rate_limited) + "\n";
   }
-  std::size_t queued = 0;
-  {
-    std::lock_guard lock(mutex_);
-    queued = queue_.size();
-  }
   out += "# TYPE modelfleet_router_blocking_queue gauge\nmodelfleet_router_blocking_queue " +
-         std::to_string(queued) + "\n";
+         std::to_string(queued(blocking_)) + "\n";
+  out += "# TYPE modelfleet_router_bulk_queue gauge\nmodelfleet_router_bulk_queue " +
+         std::to_string(queued(bulk_)) + "\n";
   api_response r;
   r.status = 200;
   r.content_type = "text/plain; version=0.0.4";

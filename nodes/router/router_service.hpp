@@ -23,9 +23,14 @@
 namespace mf::router {
 
 struct service_options {
-  std::string admin_token;                  // empty: auth off
-  std::size_t blocking_threads = 2;         // Redis/blob workers, one handler_context each
-  std::size_t max_blocking_queue = 1024;    // beyond: 429
+  std::string admin_token;                // empty: auth off
+  std::size_t blocking_threads = 2;       // Redis/blob workers, one handler_context each
+  std::size_t max_blocking_queue = 1024;  // beyond: 429 (per lane)
+  // Training submissions and artifact uploads (bodies of up to 256 MiB to parse and store) run
+  // on one thread of their own at this nice value, so their tens of milliseconds of CPU yield
+  // to the predict loop (docs/benchmarks.md, eleventh session). 0: they share the blocking
+  // pool at normal priority.
+  int bulk_nice = 19;
   std::int64_t default_deadline_ms = 1000;  // X-Request-Deadline-Ms default
   std::int64_t max_deadline_ms = 60'000;
   std::string web_root;  // static admin UI files; empty = none
@@ -53,7 +58,22 @@ class router_service {
 
  private:
   router_service(service_options options, predict_forwarder* forwarder);
-  void run_blocking(std::function<void(handler_context&)> job, const responder& on_overload);
+  // A queue of blocking work and the threads that drain it, each with its own context.
+  struct work_lane {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::deque<std::function<void(handler_context&)>> queue;
+    bool stopping = false;
+    std::vector<std::thread> threads;
+  };
+  void start_lane(work_lane& lane, std::vector<handler_context> contexts, int nice);
+  static void stop_lane(work_lane& lane);
+  static std::size_t queued(work_lane& lane);
+  void run_blocking(std::function<void(handler_context&)> job, const responder& on_overload,
+                    work_lane& lane);
+  void run_blocking(std::function<void(handler_context&)> job, const responder& on_overload) {
+    run_blocking(std::move(job), on_overload, blocking_);
+  }
   void dispatch(route_match m, api_request req, principal who, responder done);
   void predict(route_match m, api_request req, responder done);
   api_response metrics_page();
@@ -66,11 +86,8 @@ class router_service {
   router_metrics metrics_;
   std::atomic<std::uint64_t> requests_seen_{0};
 
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<std::function<void(handler_context&)>> queue_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  work_lane blocking_;
+  work_lane bulk_;  // unused when options_.bulk_nice is 0
 };
 
 }  // namespace mf::router

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "ml/ml.hpp"
 #include "protocol/predict_client.hpp"
@@ -30,6 +31,23 @@ std::string make_artifact(std::size_t n_features = 3) {
   auto trained = mf::ml::train("linear_regression", {}, d, {});
   REQUIRE(trained.has_value());
   return mf::ml::serialize_artifact(*trained->model);
+}
+
+// Threads of this process running at `nice` (field 19 of /proc/self/task/*/stat).
+std::size_t threads_at_nice(int nice) {
+  std::size_t n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+      if (i == 19 && std::stoi(field) == nice) ++n;
+    }
+  }
+  return n;
 }
 
 std::string create_tenant(router_fixture& f, const std::string& t) {
@@ -176,8 +194,13 @@ TEST_CASE("training: validation errors, 202, job record, cancel, CSV") {
             .status == 422);
   CHECK(f.call("POST", "/v1/tenants/t1/models/../train", good).status == 400);
 
+  // Training submissions go to the bulk lane: one thread of its own at nice 19 (the default),
+  // so parsing and storing big bodies yields to predictions.
+  CHECK(threads_at_nice(19) == 1);
   auto queued = f.call("POST", "/v1/tenants/t1/models/churn/train", good, k1);
   REQUIRE(queued.status == 202);
+  CHECK(f.call("GET", "/metrics", "", "").body.find("modelfleet_router_bulk_queue 0") !=
+        std::string::npos);
   auto qj = parse(queued);
   CHECK(qj["status"] == "queued");
   const std::string job = qj["job_id"];
