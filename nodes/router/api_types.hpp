@@ -35,12 +35,24 @@ struct api_request {
   std::string_view body;
 };
 
+// A string literal, and nothing else: constructible only from one at compile time, so a view of
+// a std::string that could dangle does not compile. Response media types are a few fixed ones;
+// a std::string would allocate for "application/json" (16 characters, one past the short-string
+// buffer) on every response.
+class literal_text {
+ public:
+  template <std::size_t N>
+  consteval literal_text(const char (&text)[N]) : view_(text, N - 1) {}  // NOLINT: implicit
+  std::string_view view() const { return view_; }
+  friend bool operator==(literal_text a, std::string_view b) { return a.view_ == b; }
+
+ private:
+  std::string_view view_;
+};
+
 struct api_response {
   int status = 200;
-  // Always one of a few fixed media types, so a view of a string literal: a std::string would
-  // allocate for "application/json" (16 characters, one past the short-string buffer) on every
-  // response.
-  std::string_view content_type = "application/json";
+  literal_text content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
 };

@@ -60,7 +60,7 @@ void send_head(const restinio::request_handle_t& req, api_response r) {
             restinio::http_status_code_t{static_cast<std::uint16_t>(r.status)},
             reason_of(r.status)});
     if (r.status != 204)
-      resp.append_header(restinio::http_field::content_type, std::string(r.content_type));
+      resp.append_header(restinio::http_field::content_type, std::string(r.content_type.view()));
     for (auto& [k, v] : r.headers) resp.append_header(k, v);
     resp.set_content_length(r.status != 204 ? r.body.size() : 0);
     resp.done();
@@ -73,7 +73,7 @@ void send(const restinio::request_handle_t& req, api_response r) {
     auto resp = req->create_response(restinio::http_status_line_t{
         restinio::http_status_code_t{static_cast<std::uint16_t>(r.status)}, reason_of(r.status)});
     if (r.status != 204)
-      resp.append_header(restinio::http_field::content_type, std::string(r.content_type));
+      resp.append_header(restinio::http_field::content_type, std::string(r.content_type.view()));
     for (auto& [k, v] : r.headers) resp.append_header(k, v);
     if (r.status != 204) resp.set_body(std::move(r.body));
     resp.done();

@@ -32,7 +32,7 @@ api_response predict_response(const std::string& model, const mf::protocol::pred
   return json_response(200, predict_reply_json(model, r));
 }
 
-std::string_view content_type_of(const std::string& path) {
+literal_text content_type_of(const std::string& path) {
   auto ends = [&](std::string_view s) {
     return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
   };
