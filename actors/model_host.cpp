@@ -78,6 +78,7 @@ struct model_host_state {
   model_host_config cfg;
   std::unique_ptr<model_cache> cache;
   std::vector<caf::actor> loaders;
+  std::unique_ptr<model_source> inline_source;  // for load_if_cached; null = always a loader
   std::size_t next_loader = 0;
   std::map<model_ref, std::int64_t> active;   // the version the snapshot serves as active
   std::map<model_ref, std::int64_t> desired;  // the latest activation seen (may still be loading)
@@ -242,14 +243,35 @@ void finish_load(host_pointer self, const model_key& pkey, std::uint64_t epoch, 
   deliver_all(waiters, lease_reply{entry, {}});
 }
 
-// Starts a load unless one for the same key is in flight (single flight).
-void start_load(host_pointer self, const model_key& pkey) {
+// The load done here and now when the source can do it without waiting on I/O; nullopt sends
+// it to a loader thread (which also gives the real error of anything that fails here).
+std::optional<load_outcome> load_in_place(model_host_state& st, const model_key& pkey) {
+  if (!st.inline_source || pkey.version < 0) return std::nullopt;
+  try {
+    auto loaded = st.inline_source->load_if_cached(pkey);
+    if (!loaded || !loaded->model) return std::nullopt;
+    st.cfg.metrics->cache_inline_loads.fetch_add(1, std::memory_order_relaxed);
+    load_outcome out;
+    out.model = std::move(*loaded);
+    out.ok = true;
+    return out;
+  } catch (...) {  // sources must not throw; nothing may escape an actor's handler
+    return std::nullopt;
+  }
+}
+
+// Starts a load unless one for the same key is in flight (single flight); `waiter` (if any)
+// gets the lease when it is resident, which may be before this returns.
+void start_load(host_pointer self, const model_key& pkey,
+                std::optional<caf::typed_response_promise<lease_reply>> waiter = std::nullopt) {
   auto& st = self->state;
-  if (st.pending.count(pkey)) return;
-  st.pending.emplace(pkey, pending_load{});
-  st.cfg.metrics->loads_pending.store(st.pending.size(), std::memory_order_relaxed);
+  auto [slot, fresh] = st.pending.try_emplace(pkey);
+  if (waiter) slot->second.waiters.push_back(std::move(*waiter));
+  if (!fresh) return;
   const model_ref ref{pkey.tenant, pkey.model};
   const std::uint64_t epoch = st.epoch_of(ref);
+  if (auto out = load_in_place(st, pkey)) return finish_load(self, pkey, epoch, std::move(*out));
+  st.cfg.metrics->loads_pending.store(st.pending.size(), std::memory_order_relaxed);
   auto& loader = st.loaders[st.next_loader++ % st.loaders.size()];
   self->request(loader, caf::infinite, load_atom::value, ref, pkey.version)
       .then([self, pkey,
@@ -323,6 +345,12 @@ model_host_actor::behavior_type model_host(host_pointer self, model_host_config 
   if (!st.cfg.metrics) st.cfg.metrics = std::make_shared<worker_metrics>();
   st.cfg.metrics->memory_budget_bytes.store(st.cfg.budget_bytes, std::memory_order_relaxed);
   st.cache = std::make_unique<model_cache>(st.cfg.budget_bytes);
+  if (st.cfg.inline_loads && st.cfg.source_factory) {
+    try {
+      st.inline_source = st.cfg.source_factory();
+    } catch (...) {  // no in-place loads then; the loaders report what is wrong
+    }
+  }
   for (std::size_t i = 0; i < std::max<std::size_t>(1, st.cfg.loaders); ++i) {
     auto loader = self->system().spawn<caf::detached>(model_loader, st.cfg.source_factory);
     self->link_to(loader);  // loaders die with the host
@@ -349,8 +377,7 @@ model_host_actor::behavior_type model_host(host_pointer self, model_host_config 
             return rp;
           }
         }
-        start_load(self, key);
-        st.pending[key].waiters.push_back(rp);
+        start_load(self, key, rp);
         return rp;
       },
       [self](activate_atom, const model_key& key) {

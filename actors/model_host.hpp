@@ -49,6 +49,9 @@ struct model_host_config {
   std::size_t budget_bytes = std::size_t{1} << 30;
   std::size_t loaders = 2;  // detached loader threads (blocking blob/registry I/O + deserialize)
   model_source_factory source_factory;
+  // Loads that need no I/O wait (model_source::load_if_cached) run on the host itself: a miss
+  // then costs no loader round trip (two thread wake-ups and two messages).
+  bool inline_loads = true;
   std::shared_ptr<snapshot_cell> cell;
   std::shared_ptr<worker_metrics> metrics;
   // Housekeeping period: gauges, malloc_trim after releases.

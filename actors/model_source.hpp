@@ -1,5 +1,6 @@
 // model_source: where the model host gets artifacts and tenant facts from (registry + blob store).
-// Not thread-safe: each loader thread owns its own instance (made by a model_source_factory).
+// Not thread-safe: each loader thread, and the model host, own an instance (from a
+// model_source_factory).
 #pragma once
 
 #include <cstddef>
@@ -38,7 +39,18 @@ class model_source {
   // version < 0 means "the active version" (resolved by the source). Blocking; never throws.
   virtual mf::expected<loaded_model> load(const model_ref& ref, std::int64_t version) = 0;
   virtual mf::expected<tenant_facts> describe_tenant(const std::string& tenant) = 0;
+  // The same load of an exact version when it can finish without waiting on I/O (a small
+  // artifact already in memory), so the model host may do it in place of a loader round trip;
+  // nullopt otherwise, and for any error (load() then gives the real answer). Never blocks.
+  virtual std::optional<loaded_model> load_if_cached(const model_key& key) {
+    (void)key;
+    return std::nullopt;
+  }
 };
+
+// Largest artifact the model host decodes in place (a 16-feature linear model is ~1 KiB; a
+// forest of 5,000 rows is ~3 MiB and goes to a loader thread).
+inline constexpr std::size_t inline_load_max_bytes = 64u << 10;
 
 // Called once on each loader thread, so sources may hold non-thread-safe clients.
 using model_source_factory = std::function<std::unique_ptr<model_source>()>;

@@ -39,13 +39,23 @@ class registry_model_source final : public model_source {
             "model " + to_string(ref) + " version " + std::to_string(version) + " not found";
       return e;
     }
-    auto model = mf::ml::load_artifact(*bytes, {.keep_metrics = false});  // metrics: registry
-    if (!model) return model.error();
-    loaded_model out;
-    out.key = model_key{ref.tenant, ref.model, version};
-    out.bytes = (*model)->memory_bytes();
-    out.model = std::move(*model);
-    return out;
+    return decoded(model_key{ref.tenant, ref.model, version}, *bytes);
+  }
+
+  std::optional<loaded_model> load_if_cached(const model_key& key) override {
+    // Only a local file system can answer without waiting; Redis blobs always go to a loader.
+    if (key.version <= 0 || !ep_.blob_store.starts_with("fs:")) return std::nullopt;
+    if (!blobs_) {
+      auto b = mf::cluster::make_blob_store(ep_.blob_store, ep_.redis_url, ep_.key_prefix);
+      if (!b) return std::nullopt;
+      blobs_ = std::move(*b);
+    }
+    auto bytes = blobs_->get_if_cached(
+        mf::cluster::artifact_key{key.tenant, key.model, key.version}, inline_load_max_bytes);
+    if (!bytes || !*bytes) return std::nullopt;
+    auto model = decoded(key, **bytes);
+    if (!model) return std::nullopt;
+    return std::move(*model);
   }
 
   mf::expected<tenant_facts> describe_tenant(const std::string& tenant) override {
@@ -62,6 +72,16 @@ class registry_model_source final : public model_source {
   }
 
  private:
+  static mf::expected<loaded_model> decoded(const model_key& key, std::string_view bytes) {
+    auto model = mf::ml::load_artifact(bytes, {.keep_metrics = false});  // metrics: registry
+    if (!model) return model.error();
+    loaded_model out;
+    out.key = key;
+    out.bytes = (*model)->memory_bytes();
+    out.model = std::move(*model);
+    return out;
+  }
+
   mf::expected<void> connect() {
     if (registry_ && blobs_) return {};
     if (!registry_) {

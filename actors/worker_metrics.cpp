@@ -64,6 +64,9 @@ std::string worker_metrics::render_prometheus(const std::string& node) const {
          "Predictions that had to wait for a load.", cache_misses, node);
   sample(out, "modelfleet_worker_cache_loads_total", "counter",
          "Models loaded from the blob store.", cache_loads, node);
+  sample(out, "modelfleet_worker_cache_inline_loads_total", "counter",
+         "Of those, loads served from memory on the model host, without a loader thread.",
+         cache_inline_loads, node);
   sample(out, "modelfleet_worker_cache_load_failures_total", "counter", "Loads that failed.",
          cache_load_failures, node);
   sample(out, "modelfleet_worker_preloads_skipped_total", "counter",

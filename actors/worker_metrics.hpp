@@ -33,6 +33,7 @@ struct worker_metrics {
   std::atomic<std::uint64_t> cache_hits{0};
   std::atomic<std::uint64_t> cache_misses{0};
   std::atomic<std::uint64_t> cache_loads{0};
+  std::atomic<std::uint64_t> cache_inline_loads{0};  // of cache_loads: done on the host
   std::atomic<std::uint64_t> cache_load_failures{0};
   std::atomic<std::uint64_t> preloads_skipped{0};  // placed models not preloaded: cache ~full
   std::atomic<std::uint64_t> cache_evictions{0};

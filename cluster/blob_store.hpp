@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -51,6 +52,16 @@ class blob_store {
   virtual expected<void> put(const artifact_key& key, std::string_view bytes) = 0;
   // not_found if absent; payload_too_large if larger than max_bytes (nothing read then).
   virtual expected<std::string> get(const artifact_key& key, std::size_t max_bytes) = 0;
+  // The same read when it needs no wait on a disk or the network (path and bytes already in
+  // memory), for callers that must not block, such as an actor on the scheduler: nullopt means
+  // "would wait", then call get() from a thread that may block. Errors as get(). The default
+  // never qualifies (a network store always waits).
+  virtual expected<std::optional<std::string>> get_if_cached(const artifact_key& key,
+                                                             std::size_t max_bytes) {
+    (void)key;
+    (void)max_bytes;
+    return std::optional<std::string>{};
+  }
   virtual expected<bool> exists(const artifact_key& key) = 0;
   // Removing what is absent is not an error.
   virtual expected<void> remove(const artifact_key& key) = 0;

@@ -2,9 +2,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -186,6 +190,81 @@ expected<void> put_at(const std::string& root_, const location& at, std::string_
   return {};
 }
 
+// The size of the open blob, if it is a regular file within max_bytes.
+expected<std::size_t> readable_size(int fd, std::size_t max_bytes) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return sys_error("stat blob", errno);
+  if (!S_ISREG(st.st_mode)) return make_error(errc::invalid_input, "blob is not a regular file");
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    return make_error(errc::payload_too_large, "blob of " + std::to_string(st.st_size) +
+                                                   " bytes is above the limit of " +
+                                                   std::to_string(max_bytes));
+  }
+  return static_cast<std::size_t>(st.st_size);
+}
+
+// Set once openat2 or RWF_NOWAIT turns out to be missing (old kernel, seccomp filter): every
+// cached read then answers "would wait" without trying.
+std::atomic<bool> no_wait_reads_unsupported{false};
+
+std::optional<std::string> would_wait(bool unsupported = false) {
+  if (unsupported) no_wait_reads_unsupported.store(true, std::memory_order_relaxed);
+  return std::nullopt;
+}
+
+// One openat2 for the whole relative path (Debian 12's glibc has no wrapper): the same guarantee
+// as open_dir's O_NOFOLLOW walk (no symlink anywhere, never above root) in one system call, and
+// EAGAIN instead of a disk wait when a step is not in the dentry cache.
+int open_beneath_cached(int root, const std::string& relative) {
+  open_how how{};
+  how.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_CACHED;
+  return static_cast<int>(::syscall(SYS_openat2, root, relative.c_str(), &how, sizeof how));
+}
+
+expected<std::optional<std::string>> get_cached_at(const std::string& root_, const location& at,
+                                                   std::size_t max_bytes) {
+  if (no_wait_reads_unsupported.load(std::memory_order_relaxed)) return would_wait();
+  fd_guard root_fd(::open(root_.c_str(), (dir_flags & ~O_NOFOLLOW) | O_PATH));
+  if (!root_fd) return sys_error("open blob root " + root_, errno);
+  fd_guard f(open_beneath_cached(root_fd.get(), at.tenant + '/' + at.folder + '/' + at.file));
+  if (!f) {
+    switch (errno) {
+      case EAGAIN:
+        return would_wait();
+      case ENOSYS:
+      case EINVAL:
+      case EPERM:
+        return would_wait(true);
+      case ENOENT:
+        return make_error(errc::not_found, "blob not found");
+      case ELOOP:
+      case EXDEV:
+      case ENOTDIR:
+        return make_error(errc::invalid_input, "blob path is not a plain path beneath the root");
+      default:
+        return sys_error("open blob", errno);
+    }
+  }
+  auto size = readable_size(f.get(), max_bytes);
+  if (!size) return std::move(size).error();
+  std::string out(*size, '\0');
+  std::size_t got = 0;
+  while (got < out.size()) {
+    iovec part{out.data() + got, out.size() - got};
+    ssize_t n = ::preadv2(f.get(), &part, 1, static_cast<off_t>(got), RWF_NOWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return would_wait();  // not (all) in the page cache
+    if (n < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL))
+      return would_wait(true);
+    if (n < 0) return sys_error("read blob", errno);
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  out.resize(got);
+  return std::optional<std::string>(std::move(out));
+}
+
 expected<std::string> get_at(const std::string& root_, const location& at, std::size_t max_bytes) {
   auto loc = locate(root_, at, false);
   if (!loc) return std::move(loc).error();
@@ -194,15 +273,9 @@ expected<std::string> get_at(const std::string& root_, const location& at, std::
     if (errno == ENOENT) return make_error(errc::not_found, "blob not found");
     return sys_error("open blob", errno);
   }
-  struct stat st {};
-  if (::fstat(f.get(), &st) != 0) return sys_error("stat blob", errno);
-  if (!S_ISREG(st.st_mode)) return make_error(errc::invalid_input, "blob is not a regular file");
-  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
-    return make_error(errc::payload_too_large, "blob of " + std::to_string(st.st_size) +
-                                                   " bytes is above the limit of " +
-                                                   std::to_string(max_bytes));
-  }
-  std::string out(static_cast<std::size_t>(st.st_size), '\0');
+  auto size = readable_size(f.get(), max_bytes);
+  if (!size) return std::move(size).error();
+  std::string out(*size, '\0');
   std::size_t got = 0;
   while (got < out.size()) {
     ssize_t n = ::read(f.get(), out.data() + got, out.size() - got);
@@ -255,6 +328,13 @@ expected<std::string> fs_blob_store::get(const artifact_key& key, std::size_t ma
   auto at = where(key);
   if (!at) return std::move(at).error();
   return get_at(root_, *at, max_bytes);
+}
+
+expected<std::optional<std::string>> fs_blob_store::get_if_cached(const artifact_key& key,
+                                                                  std::size_t max_bytes) {
+  auto at = where(key);
+  if (!at) return std::move(at).error();
+  return get_cached_at(root_, *at, max_bytes);
 }
 
 expected<bool> fs_blob_store::exists(const artifact_key& key) {

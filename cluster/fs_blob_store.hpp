@@ -16,6 +16,11 @@ class fs_blob_store final : public blob_store {
   // a hostile name (rejected anyway) nor a symlink planted inside root leads outside it.
   expected<void> put(const artifact_key& key, std::string_view bytes) override;
   expected<std::string> get(const artifact_key& key, std::size_t max_bytes) override;
+  // Path steps from the dentry cache only (openat2 RESOLVE_CACHED, no symlinks, beneath root)
+  // and bytes from the page cache only (preadv2 RWF_NOWAIT); nullopt when either would wait or
+  // the kernel lacks these calls (before Linux 5.12).
+  expected<std::optional<std::string>> get_if_cached(const artifact_key& key,
+                                                     std::size_t max_bytes) override;
   expected<bool> exists(const artifact_key& key) override;
   expected<void> remove(const artifact_key& key) override;
   expected<void> remove_prefix(std::string_view tenant, std::string_view model = {}) override;

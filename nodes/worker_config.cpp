@@ -46,6 +46,10 @@ CLI::App* add_worker_command(CLI::App& app, worker_options& o) {
                 "poll every 50 us: lower wake-up latency, a core's worth of context switches)")
       ->capture_default_str()
       ->check(CLI::IsMember({"sharing", "stealing"}));
+  w->add_option("--inline-loads", o.inline_loads,
+                "Load small artifacts already in the page cache on the model host, without a "
+                "loader round trip (cold-load cost on a cache miss)")
+      ->capture_default_str();
   w->add_option("--loaders", o.loaders, "Loader threads (blob read + artifact deserialize)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 64u));

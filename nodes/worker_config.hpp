@@ -23,6 +23,7 @@ struct worker_options {
   std::string log_level = "info";
   unsigned predictors = 0;  // 0 = 2 per scheduler thread
   unsigned loaders = 2;
+  bool inline_loads = true;           // small page-cached artifacts load on the host, not a loader
   unsigned threads = 0;               // CAF scheduler threads; 0 = hardware concurrency
   std::string scheduler = "sharing";  // CAF scheduler policy: sharing | stealing
   unsigned heartbeat_ms = 1000;

@@ -261,6 +261,7 @@ int run_worker(const worker_options& o) {
   mf::actors::model_host_config hc;
   hc.budget_bytes = o.memory_budget;
   hc.loaders = o.loaders;
+  hc.inline_loads = o.inline_loads;
   hc.source_factory = mf::actors::make_registry_model_source(ep);
   hc.cell = cell;
   hc.metrics = metrics;

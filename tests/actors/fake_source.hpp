@@ -18,6 +18,10 @@ struct fake_world {
   std::condition_variable cv;
   bool gate_open = true;
   std::atomic<int> loads{0};
+  // Versions whose artifact is "in memory": load_if_cached serves them (ignoring the gate,
+  // as a page-cache read would) and counts them here.
+  std::set<mf::actors::model_key> in_memory;
+  std::atomic<int> cached_loads{0};
   std::map<mf::actors::model_ref, std::int64_t> active;
   std::set<mf::actors::model_key> versions;
   std::map<std::string, std::size_t> quotas;
@@ -58,6 +62,17 @@ class fake_source final : public mf::actors::model_source {
     // The prediction of version v is v: readers can check model and version belong together.
     return mf::actors::loaded_model{
         key, fake_model::make(w_->n_features, static_cast<double>(version), 0, w_->predict_calls),
+        w_->bytes};
+  }
+
+  std::optional<mf::actors::loaded_model> load_if_cached(
+      const mf::actors::model_key& key) override {
+    std::lock_guard lock(w_->mutex);
+    if (!w_->in_memory.count(key) || !w_->versions.count(key)) return std::nullopt;
+    w_->cached_loads.fetch_add(1);
+    return mf::actors::loaded_model{
+        key,
+        fake_model::make(w_->n_features, static_cast<double>(key.version), 0, w_->predict_calls),
         w_->bytes};
   }
 

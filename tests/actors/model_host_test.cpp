@@ -31,12 +31,14 @@ struct host_fixture {
   std::shared_ptr<worker_metrics> metrics = std::make_shared<worker_metrics>();
   model_host_actor host;
 
-  explicit host_fixture(std::size_t budget = 64u << 20, std::size_t loaders = 2) {
+  explicit host_fixture(std::size_t budget = 64u << 20, std::size_t loaders = 2,
+                        bool inline_loads = true) {
     cfg.set("scheduler.max-threads", 4);
     sys = std::make_unique<caf::actor_system>(cfg);
     model_host_config hc;
     hc.budget_bytes = budget;
     hc.loaders = loaders;
+    hc.inline_loads = inline_loads;
     hc.source_factory = mf::test::fake_factory(world);
     hc.cell = cell;
     hc.metrics = metrics;
@@ -118,6 +120,45 @@ TEST_CASE("single flight: 64 concurrent requests for a cold model trigger exactl
   CHECK(f.metrics->cache_loads.load() == 1);
   // The snapshot follows the leases with the next (coalesced) publish.
   CHECK(mf::test::wait_until([&] { return f.active_version("t", "m") == 3; }, 5s));
+}
+
+TEST_CASE("a cold model already in memory loads on the host itself; the rest wait for a loader") {
+  for (bool inline_loads : {true, false}) {
+    CAPTURE(inline_loads);
+    host_fixture f(64u << 20, 2, inline_loads);
+    f.world->add("t", "m", 3, true);
+    f.world->add("t", "slow", 1, true);
+    f.world->in_memory.insert({"t", "m", 3});
+    if (inline_loads) {
+      f.world->set_gate(false);  // a loader would block: only the host can answer now
+      auto r = f.lease("t", "m", 3);
+      REQUIRE(r.entry != nullptr);
+      CHECK(r.entry->key.version == 3);
+      CHECK(f.world->cached_loads.load() == 1);
+      CHECK(f.world->loads.load() == 0);
+      CHECK(f.metrics->cache_inline_loads.load() == 1);
+      CHECK(f.metrics->cache_loads.load() == 1);
+      CHECK(mf::test::wait_until(
+          [&] {
+            return f.cell->load()->lookup({"t", "m"}, 3) != nullptr;
+          },
+          5s));
+      // Not in memory: the same call waits for a loader, which waits for the gate.
+      lease_reply slow;
+      std::thread client([&] { slow = f.lease("t", "slow", 1); });
+      CHECK(mf::test::wait_until([&] { return f.stats().waiters == 1; }, 5s));
+      f.world->set_gate(true);
+      client.join();
+      REQUIRE(slow.entry != nullptr);
+      CHECK(f.world->loads.load() == 1);
+      CHECK(f.metrics->cache_inline_loads.load() == 1);
+    } else {
+      REQUIRE(f.lease("t", "m", 3).entry != nullptr);
+      CHECK(f.world->cached_loads.load() == 0);  // switched off: always a loader
+      CHECK(f.world->loads.load() == 1);
+      CHECK(f.metrics->cache_inline_loads.load() == 0);
+    }
+  }
 }
 
 TEST_CASE("a failed load answers every waiter with the error and caches nothing") {

@@ -2,6 +2,8 @@
 // the fs blob store (with hostile names and planted symlinks).
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tests/support/value_of.hpp"
@@ -191,6 +193,76 @@ TEST_CASE("fs blob store: layout, no temp leftovers, symlinks are not followed")
   REQUIRE(store.remove_prefix("acme"));
   CHECK(!std::filesystem::exists(root + "/acme"));
   CHECK(std::filesystem::exists(outside + "/m/1.mfm"));
+}
+
+namespace {
+// Whether any page of the file is in the page cache (mincore of a read-only mapping).
+bool any_page_resident(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  struct stat st {};
+  REQUIRE(::fstat(fd, &st) == 0);
+  const auto size = static_cast<std::size_t>(st.st_size);
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  REQUIRE(map != MAP_FAILED);
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> resident((size + page - 1) / page);
+  REQUIRE(::mincore(map, size, resident.data()) == 0);
+  ::munmap(map, size);
+  for (unsigned char r : resident)
+    if (r & 1) return true;
+  return false;
+}
+}  // namespace
+
+TEST_CASE("fs blob store: a read that must not wait answers from memory, or says it would wait") {
+  temp_dir dir;
+  const std::string root = dir.path + "/root";
+  auto s = fs_blob_store::open(root);
+  REQUIRE(s);
+  auto& store = **s;
+  const artifact_key key{"acme", "churn", 1};
+  const std::string bytes(1 << 20, 'x');
+  REQUIRE(store.put(key, bytes));
+  // Just written: path and pages are in memory (kernel >= 5.12 has openat2 RESOLVE_CACHED).
+  auto cached = store.get_if_cached(key, bytes.size());
+  REQUIRE(cached);
+  REQUIRE(cached->has_value());
+  CHECK(**cached == bytes);
+  CHECK(store.get_if_cached(key, bytes.size() - 1).error().code == mf::errc::payload_too_large);
+  // Absent: not_found, or "would wait" when the kernel has no negative dentry to prove it.
+  auto absent = store.get_if_cached({"acme", "churn", 2}, 100);
+  CHECK((absent ? !absent->has_value() : absent.error().code == mf::errc::not_found));
+  CHECK(store.get_if_cached({"../x", "churn", 1}, 100).error().code == mf::errc::invalid_name);
+
+  // Symlinks anywhere on the path are refused, as by get().
+  const std::string outside = dir.path + "/outside";
+  std::filesystem::create_directories(outside + "/m");
+  std::ofstream(outside + "/m/1.mfm") << "secret";
+  std::filesystem::create_directory_symlink(outside, root + "/evil");
+  CHECK(!store.get_if_cached({"evil", "m", 1}, 100));
+  std::filesystem::create_symlink(outside + "/m/1.mfm", root + "/acme/churn/4.mfm");
+  CHECK(!store.get_if_cached({"acme", "churn", 4}, 100));
+
+  // Out of the page cache (clean pages: fsynced by put): "would wait", never a partial blob.
+  const std::string file = root + "/acme/churn/1.mfm";
+  {
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
+  }
+  if (!any_page_resident(file)) {  // the file system honoured the advice
+    auto dropped = store.get_if_cached(key, bytes.size());
+    REQUIRE(dropped);
+    CHECK(!dropped->has_value());
+  }
+  CHECK(mf::test::value_of(store.get(key, bytes.size())) == bytes);  // reads it back in
+  auto again = store.get_if_cached(key, bytes.size());
+  REQUIRE(again);
+  REQUIRE(again->has_value());
+  CHECK(**again == bytes);
 }
 
 TEST_CASE("make_blob_store specs") {

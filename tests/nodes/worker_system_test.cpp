@@ -233,6 +233,9 @@ TEST_CASE("cold load, eviction under a small budget, activation switch") {
     }
   auto text = h.metrics();
   CHECK(metric_value(text, "modelfleet_worker_cache_loads_total").value_or(0) >= 5);
+  // Second-round reloads name a known version of a just-written (page-cached) artifact: the
+  // model host reads it in place, without a loader thread.
+  CHECK(metric_value(text, "modelfleet_worker_cache_inline_loads_total").value_or(0) >= 1);
   CHECK(metric_value(text, "modelfleet_worker_cache_evictions_total").value_or(0) >= 3);
   CHECK(metric_value(text, "modelfleet_worker_memory_bytes").value_or(1e18) <=
         static_cast<double>(size * 5 / 2));
