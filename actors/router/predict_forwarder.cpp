@@ -116,7 +116,9 @@ struct predict_forwarder::impl {
 
   // ---- owned by the I/O thread -----------------------------------------------------------
   std::map<std::string, link> links;
-  std::map<std::string, std::vector<std::string>> placement;
+  // Hashed, not ordered (why: every predict looks its tenant up; at 10,000 tenants a tree
+  // lookup was 14 string compares on cold cache lines, 2.4 % of the router's samples in W2).
+  std::unordered_map<std::string, std::vector<std::string>> placement;
   std::unordered_map<std::uint64_t, pending> pendings;
   std::uint64_t next_id = 1;
   std::int64_t epoch = 0;
@@ -143,8 +145,8 @@ struct predict_forwarder::impl {
     double tokens = 0;
     steady::time_point refilled{};
   };
-  std::map<std::string, std::int64_t> rate_limits;
-  std::map<std::string, bucket> buckets;
+  std::unordered_map<std::string, std::int64_t> rate_limits;
+  std::unordered_map<std::string, bucket> buckets;
 
   // Token bucket per tenant holding one second of its quota.
   bool over_rate(const std::string& tenant) {
@@ -448,8 +450,14 @@ struct predict_forwarder::impl {
 
   void handle_view(cluster_view view) {
     epoch = view.placement.epoch;
-    placement = std::move(view.placement.tenants);
-    rate_limits = std::move(view.rate_limits);
+    placement.clear();
+    placement.reserve(view.placement.tenants.size());
+    for (auto& tenants = view.placement.tenants; !tenants.empty();) {
+      auto node = tenants.extract(tenants.begin());  // moves the key too
+      placement.emplace(std::move(node.key()), std::move(node.mapped()));
+    }
+    rate_limits.clear();
+    rate_limits.insert(view.rate_limits.begin(), view.rate_limits.end());
     std::erase_if(buckets, [&](const auto& kv) { return !rate_limits.count(kv.first); });
     std::map<std::string, bool> alive;  // node -> draining
     std::size_t up = 0;
