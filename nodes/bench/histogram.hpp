@@ -26,6 +26,8 @@ class latency_histogram {
   // The value at quantile q in [0, 1] (0.99 = p99): the midpoint of the bucket holding the
   // ceil(q * count)-th smallest value, clamped to [min, max]. 0 when empty.
   std::uint64_t quantile(double q) const noexcept;
+  // How many values fell in bucket `index` (0 .. bucket_count()-1).
+  std::uint64_t count_in(std::size_t index) const noexcept { return buckets_[index]; }
 
   // Bucket layout, exposed for tests.
   static std::size_t bucket_of(std::uint64_t ns) noexcept;

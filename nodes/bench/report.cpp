@@ -37,6 +37,22 @@ nlohmann::json latency_json(const latency_histogram& h) {
           {"max", us(h.max())}};
 }
 
+nlohmann::json histogram_json(const latency_histogram& h) {
+  nlohmann::json low = nlohmann::json::array(), width = nlohmann::json::array(),
+                 count = nlohmann::json::array();
+  for (std::size_t i = 0; i < latency_histogram::bucket_count(); ++i) {
+    if (h.count_in(i) == 0) continue;
+    low.push_back(latency_histogram::bucket_low(i));
+    width.push_back(latency_histogram::bucket_width(i));
+    count.push_back(h.count_in(i));
+  }
+  return {{"low_ns", low},
+          {"width_ns", width},
+          {"count", count},
+          {"min_ns", h.min()},
+          {"max_ns", h.max()}};
+}
+
 nlohmann::json make_report(const bench_options& o, const run_result& r,
                            const scraped_deltas& metrics, const std::string& started_at) {
   using nlohmann::json;
@@ -120,6 +136,7 @@ nlohmann::json make_report(const bench_options& o, const run_result& r,
             {"rows_per_s", static_cast<double>(r.rows_ok) / secs},
             {"errors_by_code", errors},
             {"latency_us", latency_json(all)},
+            {"latency_histogram", histogram_json(all)},
             {"by_op", by_op}}},
           {"timeline", timeline},
           {"cache",

@@ -22,6 +22,9 @@ nlohmann::json make_report(const bench_options& options, const run_result& resul
 
 // Latency fields in microseconds.
 nlohmann::json latency_json(const latency_histogram& h);
+// The histogram itself (non-empty buckets as parallel arrays low_ns, width_ns, count, plus
+// min_ns and max_ns), so runs can be pooled exactly: bench/run merges rounds of a scenario.
+nlohmann::json histogram_json(const latency_histogram& h);
 
 // A few lines for a terminal.
 std::string summary_text(const nlohmann::json& report);

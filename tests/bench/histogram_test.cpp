@@ -1,5 +1,6 @@
 // Tests of latency_histogram: bucket layout and quantile error <= 1 % over 1 us .. 60 s.
 #include "nodes/bench/histogram.hpp"
+#include "nodes/bench/report.hpp"
 
 #include <doctest/doctest.h>
 
@@ -91,4 +92,33 @@ TEST_CASE("values beyond the range are clamped but counted, max stays exact") {
   CHECK(h.max() == 100'000'000'000ULL);
   CHECK(h.quantile(1.0) <= h.max());
   CHECK(h.quantile(0.5) == 0);
+}
+
+TEST_CASE("histogram_json lists exactly the non-empty buckets: re-recording them reproduces it") {
+  latency_histogram h;
+  for (std::uint64_t i = 1; i <= 3000; ++i) h.record(i * i * 131);
+  const auto j = mf::bench::histogram_json(h);
+  const auto& low = j.at("low_ns");
+  const auto& count = j.at("count");
+  REQUIRE(low.size() == count.size());
+  REQUIRE(j.at("width_ns").size() == low.size());
+  CHECK(j.at("min_ns") == h.min());
+  CHECK(j.at("max_ns") == h.max());
+  latency_histogram again;
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < low.size(); ++i) {
+    const auto n = count[i].get<std::uint64_t>();
+    CHECK(n > 0);
+    total += n;
+    const auto at = low[i].get<std::uint64_t>();
+    CHECK(latency_histogram::bucket_width(latency_histogram::bucket_of(at)) ==
+          j.at("width_ns")[i].get<std::uint64_t>());
+    for (std::uint64_t k = 0; k < n; ++k) again.record(at);
+  }
+  CHECK(total == h.count());
+  for (double q : {0.01, 0.5, 0.9, 0.99, 0.999}) {
+    // Same bucket, so the same midpoint unless clamped to min/max, which differ here.
+    const auto b = latency_histogram::bucket_of(h.quantile(q));
+    CHECK(latency_histogram::bucket_of(again.quantile(q)) == b);
+  }
 }
