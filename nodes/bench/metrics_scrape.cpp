@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <memory>
+#include <set>
+#include <string>
 
 namespace mf::bench {
 namespace {
@@ -81,21 +83,31 @@ std::map<std::string, double> metrics_delta(const std::map<std::string, double>&
 }
 
 cache_counts summarize_cache(const std::map<std::string, double>& delta) {
+  std::set<std::string_view> names;
+  for (const auto& [series, d] : delta)
+    names.insert(std::string_view(series).substr(0, series.find('{')));
   cache_counts c;
   for (const auto& [series, d] : delta) {
     const std::string_view name = std::string_view(series).substr(0, series.find('{'));
-    if (ends_with(name, "_bucket") || ends_with(name, "_sum") || ends_with(name, "_count")) {
+    if (!ends_with(name, "_total")) continue;  // counters only: not gauges, not histograms
+    const std::string_view stem = name.substr(0, name.size() - 6);
+    const auto cut = stem.rfind('_');
+    if (cut == std::string_view::npos) continue;
+    const std::string_view kind = stem.substr(cut + 1);
+    // A breakdown (cache_inline_loads_total beside cache_loads_total) is already in its
+    // parent's count.
+    if (const auto up = stem.rfind('_', cut - 1);
+        up != std::string_view::npos &&
+        names.count(std::string(stem.substr(0, up + 1)) + std::string(kind) + "_total"))
       continue;
-    }
-    if (name.find("hit") != std::string_view::npos) {
+    if (kind == "hits") {
       c.hits += d;
-    } else if (name.find("miss") != std::string_view::npos) {
+    } else if (kind == "misses") {
       c.misses += d;
-    } else if (name.find("evict") != std::string_view::npos) {
-      c.evictions += d;
-    } else if (name.find("load") != std::string_view::npos &&
-               name.find("loaded") == std::string_view::npos) {
+    } else if (kind == "loads") {
       c.loads += d;
+    } else if (kind == "evictions") {
+      c.evictions += d;
     }
   }
   return c;

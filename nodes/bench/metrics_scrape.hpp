@@ -25,8 +25,10 @@ std::map<std::string, double> metrics_delta(const std::map<std::string, double>&
 struct cache_counts {
   double hits = 0, misses = 0, loads = 0, evictions = 0;
 };
-// Sums the deltas of counters whose names say hit / miss / load (not "loaded", a gauge) /
-// evict; histogram series (_bucket, _sum, _count) are ignored.
+// Sums the deltas of counters (`_total`) whose last word is hits / misses / loads /
+// evictions, over all labels; gauges and histogram series are ignored, and so is a breakdown
+// `<prefix>_<detail>_<kind>_total` when `<prefix>_<kind>_total` is scraped too (the worker's
+// cache_inline_loads_total is part of cache_loads_total).
 cache_counts summarize_cache(const std::map<std::string, double>& delta);
 
 }  // namespace mf::bench

@@ -38,3 +38,24 @@ TEST_CASE("delta and cache summary") {
   CHECK(c.loads == 3);  // not the _count of the histogram, not the models_loaded gauge
   CHECK(c.evictions == 2);
 }
+
+TEST_CASE("cache summary of a worker's page counts each load once") {
+  // Every worker series whose name holds "load", "hit", "miss" or "evict": only the four
+  // cache counters count (an earlier summary added inline loads, failures, skipped preloads
+  // and the pending gauge to the loads).
+  const std::map<std::string, double> delta = {
+      {"modelfleet_worker_cache_hits_total{node=\"w1\"}", 90},
+      {"modelfleet_worker_cache_misses_total{node=\"w1\"}", 10},
+      {"modelfleet_worker_cache_loads_total{node=\"w1\"}", 12},
+      {"modelfleet_worker_cache_inline_loads_total{node=\"w1\"}", 11},
+      {"modelfleet_worker_cache_load_failures_total{node=\"w1\"}", 1},
+      {"modelfleet_worker_preloads_skipped_total{node=\"w1\"}", 7},
+      {"modelfleet_worker_cache_evictions_total{node=\"w1\"}", 9},
+      {"modelfleet_worker_models_loaded{node=\"w1\"}", 3},
+      {"modelfleet_worker_loads_pending{node=\"w1\"}", 2}};
+  const auto c = summarize_cache(delta);
+  CHECK(c.hits == 90);
+  CHECK(c.misses == 10);
+  CHECK(c.loads == 12);
+  CHECK(c.evictions == 9);
+}
