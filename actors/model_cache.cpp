@@ -15,7 +15,7 @@ std::size_t quota_or_max(const std::unordered_map<std::string, std::size_t>& quo
 
 std::size_t model_cache::tenant_bytes(const std::string& tenant) const {
   auto it = tenant_used_.find(tenant);
-  return it == tenant_used_.end() ? 0 : it->second;
+  return it == tenant_used_.end() ? 0 : it->second.bytes;
 }
 
 void model_cache::set_tenant_quota(const std::string& tenant, std::optional<std::size_t> quota) {
@@ -42,18 +42,16 @@ lease model_cache::find(const model_key& key) const {
 void model_cache::remove(entry_map::iterator it, bool count_eviction) {
   const auto& e = *it->second.entry;
   used_ -= e.bytes;
-  auto t = tenant_used_.find(e.key.tenant);
-  if (t != tenant_used_.end()) {
-    t->second -= e.bytes;
-    if (t->second == 0) tenant_used_.erase(t);
-  }
+  tenant_usage& usage = *it->second.usage;
+  usage.bytes -= e.bytes;
+  if (--usage.entries == 0) tenant_used_.erase(e.key.tenant);
   // Someone else may still hold a lease: keep accounting for it until they let go.
   if (it->second.entry.use_count() > 1) retired_.emplace_back(it->second.entry);
   if (count_eviction) ++evictions_;
   // Swap-remove from the sampling order.
   const std::size_t i = it->second.index;
   order_[i] = order_.back();
-  order_[i]->second.index = i;
+  order_[i].it->second.index = i;
   order_.pop_back();
   entries_.erase(it);
 }
@@ -143,13 +141,22 @@ std::size_t model_cache::plan_bytes(const plan_state& plan, const std::string& t
   return used;
 }
 
-bool model_cache::victim_allowed(const plan_state& plan, const model_key& k,
-                                 const std::string& tenant, bool of_tenant, std::size_t fair_share,
+std::size_t model_cache::plan_bytes(const plan_state& plan, const cache_entry& e,
+                                    const tenant_usage& usage) const {
+  std::size_t used = usage.bytes;
+  if (plan.freed.empty()) return used;  // the first victim of a plan: no hashing
+  if (auto f = plan.freed.find(e.key.tenant); f != plan.freed.end()) used -= f->second;
+  return used;
+}
+
+bool model_cache::victim_allowed(const plan_state& plan, const cache_entry& e,
+                                 const tenant_usage& usage, const tenant_usage* self,
+                                 bool of_tenant, std::size_t fair_share,
                                  bool only_over_share) const {
-  if ((k.tenant == tenant) != of_tenant) return false;
-  if (!pins_.empty() && pins_.count(k)) return false;
-  if (!plan.removed.empty() && plan.removed.count(k)) return false;
-  return !only_over_share || plan_bytes(plan, k.tenant) > fair_share;
+  if ((&usage == self) != of_tenant) return false;  // one usage node per tenant
+  if (!pins_.empty() && pins_.count(e.key)) return false;
+  if (!plan.removed.empty() && plan.removed.count(e.key)) return false;
+  return !only_over_share || plan_bytes(plan, e, usage) > fair_share;
 }
 
 // Least recently used unpinned key among: the tenant's own models (of_tenant) or the other
@@ -161,30 +168,32 @@ std::optional<model_key> model_cache::lru_of(const plan_state& plan, const std::
                                              bool only_over_share) const {
   const model_key* best = nullptr;
   std::uint64_t best_stamp = std::numeric_limits<std::uint64_t>::max();
-  auto consider = [&](const model_key& k, const entry_slot& slot) {
+  const auto own = tenant_used_.find(tenant);
+  const tenant_usage* self = own == tenant_used_.end() ? nullptr : &own->second;
+  auto consider = [&](const cache_entry& e, const tenant_usage& usage) {
     ++plan_work_;
-    if (!victim_allowed(plan, k, tenant, of_tenant, fair_share, only_over_share)) return false;
-    auto stamp = slot.entry->last_use.load(std::memory_order_relaxed);
+    if (!victim_allowed(plan, e, usage, self, of_tenant, fair_share, only_over_share)) return false;
+    auto stamp = e.last_use.load(std::memory_order_relaxed);
     if (stamp < best_stamp) {
       best_stamp = stamp;
-      best = &k;
+      best = &e.key;
     }
     return true;
   };
   if (of_tenant) {
     for (auto it = entries_.lower_bound(model_key{tenant, {}, 0});
          it != entries_.end() && it->first.tenant == tenant; ++it)
-      consider(it->first, it->second);
+      consider(*it->second.entry, *it->second.usage);
   } else if (order_.size() > exact_lru_limit) {
     std::uniform_int_distribution<std::size_t> pick(0, order_.size() - 1);
     std::size_t matched = 0;
     for (std::size_t a = 0; a < lru_sample_attempts && matched < lru_sample; ++a) {
-      const auto it = order_[pick(rng_)];
-      if (consider(it->first, it->second)) ++matched;
+      const auto& candidate = order_[pick(rng_)];
+      if (consider(*candidate.entry, *candidate.usage)) ++matched;
     }
   }
   if (!best && !of_tenant) {  // small cache, or the sample found nothing allowed: exact scan
-    for (const auto& [k, slot] : entries_) consider(k, slot);
+    for (const auto& [k, slot] : entries_) consider(*slot.entry, *slot.usage);
   }
   if (!best) return std::nullopt;
   return *best;
@@ -225,9 +234,11 @@ mf::expected<model_cache::insert_result> model_cache::insert(
   }
   auto entry = std::make_shared<cache_entry>(key, std::move(model), bytes);
   used_ += bytes;
-  tenant_used_[key.tenant] += bytes;
-  auto placed = entries_.emplace(std::move(key), entry_slot{entry, order_.size()}).first;
-  order_.push_back(placed);
+  tenant_usage& usage = tenant_used_[key.tenant];
+  usage.bytes += bytes;
+  ++usage.entries;
+  auto placed = entries_.emplace(std::move(key), entry_slot{entry, &usage, order_.size()}).first;
+  order_.push_back(sample_slot{placed, entry.get(), &usage});
   result.entry = std::move(entry);
   return result;
 }

@@ -69,8 +69,14 @@ caf::behavior model_loader(caf::event_based_actor*, model_source_factory factory
 
 // ---- host state ---------------------------------------------------------------------------
 
+struct lease_waiter {
+  caf::typed_response_promise<lease_reply> promise;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  void deliver(lease_reply reply) { promise.deliver(std::move(reply)); }
+};
+
 struct pending_load {
-  std::vector<caf::typed_response_promise<lease_reply>> waiters;
+  std::vector<lease_waiter> waiters;
 };
 
 struct model_host_state {
@@ -90,12 +96,14 @@ struct model_host_state {
   std::optional<std::set<std::string>> placed;  // unknown until the first placement message
   std::uint64_t generation = 0;
   bool released_since_trim = false;
-  // The shards of the last published snapshot, and the models changed since (incremental
-  // publishes rebuild only their shards; every other shard is shared with the old snapshot).
-  std::vector<std::shared_ptr<const snapshot_group>> groups;
+  // The tables of the published snapshot, and the models changed since (incremental publishes
+  // rebuild only their shards; every other shard is shared with the old snapshot).
+  snapshot_publisher tables;
   std::set<model_ref> changed;
 
   bool publish_scheduled = false;  // a publish_atom is in the mailbox
+  // The earliest time an expire_atom is due, if one is in flight.
+  std::optional<std::chrono::steady_clock::time_point> expiry_due;
 
   void log(const std::string& line) const {
     if (cfg.log) cfg.log(line);
@@ -119,10 +127,7 @@ using host_pointer = model_host_actor::stateful_pointer<model_host_state>;
 
 void store_snapshot(host_pointer self) {
   auto& st = self->state;
-  auto snap = std::make_shared<snapshot>();
-  snap->groups = st.groups;  // 64 pointer copies; groups and shards are immutable
-  snap->generation = ++st.generation;
-  st.cfg.cell->store(std::move(snap));
+  st.cfg.cell->store(st.tables.make_snapshot(++st.generation));
   auto& m = *st.cfg.metrics;
   m.models_loaded.store(st.cache->size(), std::memory_order_relaxed);
   m.memory_bytes.store(st.cache->used_bytes(), std::memory_order_relaxed);
@@ -134,8 +139,8 @@ void store_snapshot(host_pointer self) {
 void publish(host_pointer self) {
   auto& st = self->state;
   st.changed.clear();
-  std::vector<std::shared_ptr<snapshot_shard>> fresh(snapshot::shard_count);
-  for (auto& sh : fresh) sh = std::make_shared<snapshot_shard>();
+  std::vector<std::unique_ptr<snapshot_shard>> fresh(snapshot::shard_count);
+  for (auto& sh : fresh) sh = std::make_unique<snapshot_shard>();
   for (auto& e : st.cache->entries())
     fresh[snapshot::shard_of(ref_of(e->key))]->versions.emplace(e->key, e);
   for (const auto& [ref, version] : st.active) {
@@ -143,14 +148,7 @@ void publish(host_pointer self) {
     auto it = sh.versions.find(model_key{ref.tenant, ref.model, version});
     if (it != sh.versions.end()) sh.active.emplace(ref, it->second);
   }
-  st.groups.assign(snapshot::group_count, nullptr);
-  for (std::size_t g = 0; g < snapshot::group_count; ++g) {
-    auto group = std::make_shared<snapshot_group>();
-    group->shards.assign(
-        fresh.begin() + static_cast<std::ptrdiff_t>(g * snapshot::shards_per_group),
-        fresh.begin() + static_cast<std::ptrdiff_t>((g + 1) * snapshot::shards_per_group));
-    st.groups[g] = std::move(group);
-  }
+  st.tables.replace_all(std::move(fresh));
   store_snapshot(self);
 }
 
@@ -162,12 +160,8 @@ void publish_changed(host_pointer self) {
   std::map<std::size_t, std::set<model_ref>> by_shard;
   for (auto& ref : st.changed) by_shard[snapshot::shard_of(ref)].insert(ref);
   st.changed.clear();
-  std::map<std::size_t, std::shared_ptr<snapshot_group>> touched;  // copied once per publish
   for (auto& [idx, refs] : by_shard) {
-    const std::size_t g = idx / snapshot::shards_per_group, leaf = idx % snapshot::shards_per_group;
-    auto& group = touched[g];
-    if (!group) group = std::make_shared<snapshot_group>(*st.groups[g]);
-    auto sh = std::make_shared<snapshot_shard>(*group->shards[leaf]);
+    auto sh = std::make_unique<snapshot_shard>(st.tables.shard(idx));
     std::erase_if(sh->versions, [&](const auto& kv) { return refs.count(ref_of(kv.first)) != 0; });
     for (const auto& ref : refs) {
       sh->active.erase(ref);
@@ -177,9 +171,8 @@ void publish_changed(host_pointer self) {
         if (it != sh->versions.end()) sh->active.emplace(ref, it->second);
       }
     }
-    group->shards[leaf] = std::move(sh);
+    st.tables.replace(idx, std::move(sh));
   }
-  for (auto& [g, group] : touched) st.groups[g] = std::move(group);
   store_snapshot(self);
 }
 
@@ -262,17 +255,55 @@ std::optional<load_outcome> load_in_place(model_host_state& st, const model_key&
   }
 }
 
+// Makes sure an expire_atom arrives by `due` (one timer for all waiters, armed only when a
+// waiter with a deadline is left waiting on a loader).
+void arm_expiry(host_pointer self, std::chrono::steady_clock::time_point due) {
+  auto& st = self->state;
+  if (st.expiry_due && *st.expiry_due <= due) return;
+  st.expiry_due = due;
+  const auto now = std::chrono::steady_clock::now();
+  self->delayed_send(self, due > now ? due - now : std::chrono::steady_clock::duration::zero(),
+                     expire_atom::value);
+}
+
+// Answers every waiter whose deadline has passed and re-arms for the earliest one left.
+void expire_waiters(host_pointer self) {
+  auto& st = self->state;
+  const auto now = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> next;
+  for (auto& [key, p] : st.pending) {
+    std::erase_if(p.waiters, [&](lease_waiter& w) {
+      if (!w.deadline) return false;
+      if (*w.deadline > now) {
+        if (!next || *w.deadline < *next) next = w.deadline;
+        return false;
+      }
+      w.deliver(
+          lease_reply{nullptr, mf::make_error(mf::errc::deadline_exceeded,
+                                              "deadline passed while the model was loading")});
+      return true;
+    });
+  }
+  st.expiry_due.reset();  // this expire_atom is spent; earlier-armed stale ones only rescan
+  if (next) arm_expiry(self, *next);
+}
+
 // Starts a load unless one for the same key is in flight (single flight); `waiter` (if any)
 // gets the lease when it is resident, which may be before this returns.
 void start_load(host_pointer self, const model_key& pkey,
-                std::optional<caf::typed_response_promise<lease_reply>> waiter = std::nullopt) {
+                std::optional<lease_waiter> waiter = std::nullopt) {
   auto& st = self->state;
   auto [slot, fresh] = st.pending.try_emplace(pkey);
+  const auto deadline = waiter ? waiter->deadline : std::nullopt;
   if (waiter) slot->second.waiters.push_back(std::move(*waiter));
-  if (!fresh) return;
+  if (!fresh) {
+    if (deadline) arm_expiry(self, *deadline);
+    return;
+  }
   const model_ref ref{pkey.tenant, pkey.model};
   const std::uint64_t epoch = st.epoch_of(ref);
   if (auto out = load_in_place(st, pkey)) return finish_load(self, pkey, epoch, std::move(*out));
+  if (deadline) arm_expiry(self, *deadline);
   st.cfg.metrics->loads_pending.store(st.pending.size(), std::memory_order_relaxed);
   auto& loader = st.loaders[st.next_loader++ % st.loaders.size()];
   self->request(loader, caf::infinite, load_atom::value, ref, pkey.version)
@@ -379,7 +410,7 @@ model_host_actor::behavior_type model_host(host_pointer self, model_host_config 
             return rp;
           }
         }
-        start_load(self, key, rp);
+        start_load(self, key, lease_waiter{rp, req.deadline});
         return rp;
       },
       [self](activate_atom, const model_key& key) {
@@ -483,6 +514,7 @@ model_host_actor::behavior_type model_host(host_pointer self, model_host_config 
         self->state.publish_scheduled = false;
         publish_changed(self);
       },
+      [self](expire_atom) { expire_waiters(self); },
       [self](tick_atom) {
         auto& st = self->state;
         auto retired = st.cache->retired_bytes();

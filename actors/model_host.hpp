@@ -42,8 +42,9 @@ using model_host_actor = caf::typed_actor<
     caf::reacts_to<pin_atom, model_key, bool>,
     caf::reacts_to<quota_atom, std::string, std::uint64_t>,  // 0 = no quota
     caf::replies_to<stats_atom>::with<host_stats>, caf::reacts_to<tick_atom>,
-    // Internal: one snapshot publish for all loads finished since the last one.
-    caf::reacts_to<publish_atom>>;
+    // Internal: one snapshot publish for all loads finished since the last one; expiry of
+    // waiters whose deadline passed while their model loads.
+    caf::reacts_to<publish_atom>, caf::reacts_to<expire_atom>>;
 
 struct model_host_config {
   std::size_t budget_bytes = std::size_t{1} << 30;

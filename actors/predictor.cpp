@@ -92,7 +92,9 @@ void wait_for_load(predictor_pointer self, predict_job_ptr job) {
         std::chrono::milliseconds(std::max<std::int64_t>(1, req.deadline_unix_ms - now_unix_ms()));
   const model_ref ref{req.tenant, req.model};
   const std::int64_t version = req.version ? *req.version : -1;
-  self->request(st.cfg.host, wait, load_atom::value, lease_request{ref, version})
+  // No CAF timeout: the host answers deadline_exceeded itself if the load outlasts `wait`.
+  self->request(st.cfg.host, caf::infinite, load_atom::value,
+                lease_request{ref, version, std::chrono::steady_clock::now() + wait})
       .then(
           [self, job](lease_reply& reply) {
             auto& st = self->state;

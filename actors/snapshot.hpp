@@ -21,7 +21,20 @@ struct snapshot_shard {
 
 // A group of leaf shards: the middle level of the snapshot's two-level table.
 struct snapshot_group {
-  std::vector<std::shared_ptr<const snapshot_shard>> shards;  // shards_per_group, never null
+  std::vector<const snapshot_shard*> shards;  // shards_per_group, never null
+};
+
+// Groups and shards a publish replaced, kept alive until no snapshot can reach them: the
+// snapshot published before the replacement holds this list, and each list holds the next
+// one, so a snapshot keeps everything retired after it and nothing older outlives its readers.
+struct snapshot_retired {
+  std::vector<std::unique_ptr<const snapshot_group>> groups;
+  std::vector<std::unique_ptr<const snapshot_shard>> shards;
+  std::shared_ptr<snapshot_retired> next;
+  snapshot_retired() = default;
+  snapshot_retired(const snapshot_retired&) = delete;
+  snapshot_retired& operator=(const snapshot_retired&) = delete;
+  ~snapshot_retired();  // unlinks a long chain in a loop, not by recursion
 };
 
 // The predict hot path reads one snapshot per request, so a request sees either the old or the
@@ -31,23 +44,50 @@ struct snapshot {
   std::unordered_map<model_key, lease, model_key_hash> versions;
   std::unordered_map<model_ref, lease, model_ref_hash> active;
   // Sharded by model_ref in a two-level table (why: the model host republishes only the leaf
-  // shards a change touched and shares everything else with the previous snapshot; a publish
-  // copies 64 group pointers + 256 leaf pointers + one leaf of ~n/16,384 entries, which stays
-  // small from a few models to the 1 M of the density benchmark).
+  // shards a change touched and shares everything else with the previous snapshot). Plain
+  // pointers, owned by the host's snapshot_publisher and, once replaced, by `retired` (why: with
+  // a shared_ptr per group and per leaf, a publish took and later dropped ~600 references on
+  // cold cache lines: 11 % of the worker's scheduler threads in W2).
   static constexpr std::size_t group_count = 64;
   static constexpr std::size_t shards_per_group = 256;
   static constexpr std::size_t shard_count = group_count * shards_per_group;
-  std::vector<std::shared_ptr<const snapshot_group>> groups;  // empty, or group_count
+  std::vector<const snapshot_group*> groups;  // empty, or group_count
+  std::shared_ptr<const snapshot_retired> retired;
   std::uint64_t generation = 0;
 
   static std::size_t shard_of(const model_ref& ref) { return model_ref_hash{}(ref) % shard_count; }
   // Leaf shard `index` (0 .. shard_count-1); requires a sharded snapshot.
-  const std::shared_ptr<const snapshot_shard>& shard_at(std::size_t index) const {
+  const snapshot_shard* shard_at(std::size_t index) const {
     return groups[index / shards_per_group]->shards[index % shards_per_group];
   }
 
   // The active version's entry (version < 0) or that exact version; nullptr on a miss.
   lease lookup(const model_ref& ref, std::int64_t version) const;
+};
+
+// The model host's side of the sharded snapshot: owns the current groups and leaf shards, and
+// hands the ones a publish replaces to the retired list of the last snapshot that reaches them.
+// Not thread-safe: used by the model host only; the snapshots it makes are immutable.
+class snapshot_publisher {
+ public:
+  snapshot_publisher();   // every shard empty
+  ~snapshot_publisher();  // live tables go to the last snapshot's list: readers may still hold it
+  snapshot_publisher(const snapshot_publisher&) = delete;
+  snapshot_publisher& operator=(const snapshot_publisher&) = delete;
+
+  const snapshot_shard& shard(std::size_t index) const { return *shards_[index]; }
+  // Replaces one leaf shard (its group is copied once per published snapshot).
+  void replace(std::size_t index, std::unique_ptr<snapshot_shard> shard);
+  // Replaces every shard (bulk rebuilds); `shards` holds shard_count non-null shards.
+  void replace_all(std::vector<std::unique_ptr<snapshot_shard>> shards);
+  // A snapshot of the current tables.
+  std::shared_ptr<snapshot> make_snapshot(std::uint64_t generation);
+
+ private:
+  std::vector<std::unique_ptr<snapshot_group>> groups_;
+  std::vector<std::unique_ptr<snapshot_shard>> shards_;
+  std::vector<bool> group_copied_;          // since the last snapshot: already a fresh copy
+  std::shared_ptr<snapshot_retired> open_;  // held by the last snapshot; fills until the next
 };
 
 class snapshot_cell {

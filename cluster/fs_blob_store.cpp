@@ -222,12 +222,9 @@ int open_beneath_cached(int root, const std::string& relative) {
   return static_cast<int>(::syscall(SYS_openat2, root, relative.c_str(), &how, sizeof how));
 }
 
-expected<std::optional<std::string>> get_cached_at(const std::string& root_, const location& at,
+expected<std::optional<std::string>> get_cached_at(int root_fd, const location& at,
                                                    std::size_t max_bytes) {
-  if (no_wait_reads_unsupported.load(std::memory_order_relaxed)) return would_wait();
-  fd_guard root_fd(::open(root_.c_str(), (dir_flags & ~O_NOFOLLOW) | O_PATH));
-  if (!root_fd) return sys_error("open blob root " + root_, errno);
-  fd_guard f(open_beneath_cached(root_fd.get(), at.tenant + '/' + at.folder + '/' + at.file));
+  fd_guard f(open_beneath_cached(root_fd, at.tenant + '/' + at.folder + '/' + at.file));
   if (!f) {
     switch (errno) {
       case EAGAIN:
@@ -332,9 +329,28 @@ expected<std::string> fs_blob_store::get(const artifact_key& key, std::size_t ma
 
 expected<std::optional<std::string>> fs_blob_store::get_if_cached(const artifact_key& key,
                                                                   std::size_t max_bytes) {
+  if (no_wait_reads_unsupported.load(std::memory_order_relaxed)) return would_wait();
   auto at = where(key);
   if (!at) return std::move(at).error();
-  return get_cached_at(root_, *at, max_bytes);
+  auto root_fd = cached_root();
+  if (!root_fd) return std::move(root_fd).error();
+  return get_cached_at(*root_fd, *at, max_bytes);
+}
+
+expected<int> fs_blob_store::cached_root() {
+  if (int fd = cached_root_fd_.load(std::memory_order_acquire); fd >= 0) return fd;
+  int fd = ::open(root_.c_str(), (dir_flags & ~O_NOFOLLOW) | O_PATH);
+  if (fd < 0) return sys_error("open blob root " + root_, errno);
+  int expected_fd = -1;
+  if (!cached_root_fd_.compare_exchange_strong(expected_fd, fd, std::memory_order_acq_rel)) {
+    ::close(fd);  // another thread cached one first
+    return expected_fd;
+  }
+  return fd;
+}
+
+fs_blob_store::~fs_blob_store() {
+  if (int fd = cached_root_fd_.load(); fd >= 0) ::close(fd);
 }
 
 expected<bool> fs_blob_store::exists(const artifact_key& key) {

@@ -156,7 +156,7 @@ mf::expected<nlohmann::json> run_density(const density_options& o) {
     std::vector<handle_type> handles;
     for (std::size_t i = first; i < last; ++i)
       handles.push_back(self->request(host, caf::infinite, mf::actors::load_atom::value,
-                                      mf::actors::lease_request{{tenant(i), "m"}, -1}));
+                                      mf::actors::lease_request{{tenant(i), "m"}, -1, {}}));
     for (auto& h : handles) h.receive(on_reply, on_error);
     progress(last);
   }
@@ -167,7 +167,7 @@ mf::expected<nlohmann::json> run_density(const density_options& o) {
   for (std::size_t i = bulk; i < o.models && failure.code == mf::errc::ok; ++i) {
     const auto t0 = clock_type::now();
     self->request(host, caf::infinite, mf::actors::load_atom::value,
-                  mf::actors::lease_request{{tenant(i), "m"}, -1})
+                  mf::actors::lease_request{{tenant(i), "m"}, -1, {}})
         .receive(on_reply, on_error);
     const auto t1 = clock_type::now();
     load_latency.record(static_cast<std::uint64_t>(

@@ -52,7 +52,7 @@ struct host_fixture {
   lease_reply lease(const std::string& t, const std::string& m, std::int64_t v = -1) {
     caf::scoped_actor self{*sys};
     lease_reply out;
-    self->request(host, 10s, load_atom::value, lease_request{{t, m}, v})
+    self->request(host, 10s, load_atom::value, lease_request{{t, m}, v, {}})
         .receive(
             [&](lease_reply& r) { out = std::move(r); },
             [&](caf::error& e) { out.error = mf::make_error(mf::errc::internal, sys->render(e)); });
@@ -159,6 +159,46 @@ TEST_CASE("a cold model already in memory loads on the host itself; the rest wai
       CHECK(f.metrics->cache_inline_loads.load() == 0);
     }
   }
+}
+
+TEST_CASE("a waiter whose deadline passes while its model loads gets deadline_exceeded") {
+  host_fixture f;
+  f.world->add("t", "m", 3, true);
+  f.world->set_gate(false);  // the load cannot finish until the gate opens
+  const auto sent = std::chrono::steady_clock::now();
+  // Three waiters on one load: 150 ms, none, and 60 ms (which joins the load already in flight).
+  auto ask = [&](std::optional<std::chrono::steady_clock::time_point> deadline, lease_reply& out,
+                 std::chrono::steady_clock::time_point& answered) {
+    caf::scoped_actor self{*f.sys};
+    // The test's own bound (5 s) only turns a host that never expires into a failure.
+    self->request(f.host, 5s, load_atom::value, lease_request{{"t", "m"}, 3, deadline})
+        .receive([&](lease_reply& r) { out = std::move(r); },
+                 [&](caf::error& e) {
+                   out.error = mf::make_error(mf::errc::internal, f.sys->render(e));
+                 });
+    answered = std::chrono::steady_clock::now();
+  };
+  lease_reply r150, rnone, r60;
+  std::chrono::steady_clock::time_point t150, tnone, t60;
+  std::thread a([&] { ask(sent + 150ms, r150, t150); });
+  REQUIRE(mf::test::wait_until([&] { return f.stats().waiters == 1; }, 5s));
+  std::thread b([&] { ask(std::nullopt, rnone, tnone); });
+  std::thread c([&] { ask(sent + 60ms, r60, t60); });
+  a.join();
+  c.join();
+  for (auto* r : {&r150, &r60}) {
+    CHECK(r->entry == nullptr);
+    CHECK(r->error.code == mf::errc::deadline_exceeded);
+  }
+  CHECK(t60 - sent >= 60ms);  // neither before its own deadline
+  CHECK(t150 - sent >= 150ms);
+  CHECK(f.stats().waiters == 1);  // the waiter without a deadline still waits
+  CHECK(f.stats().loads_pending == 1);
+  f.world->set_gate(true);
+  b.join();
+  REQUIRE(rnone.entry != nullptr);
+  CHECK(rnone.entry->key.version == 3);
+  CHECK(f.world->loads.load() == 1);
 }
 
 TEST_CASE("a failed load answers every waiter with the error and caches nothing") {
