@@ -39,7 +39,7 @@ lease model_cache::find(const model_key& key) const {
   return it->second.entry;
 }
 
-void model_cache::remove(entry_map::iterator it, bool count_eviction) {
+void model_cache::remove(entry_map::const_iterator it, bool count_eviction) {
   const auto& e = *it->second.entry;
   used_ -= e.bytes;
   tenant_usage& usage = *it->second.usage;
@@ -163,44 +163,46 @@ bool model_cache::victim_allowed(const plan_state& plan, const cache_entry& e,
 // tenants' models (optionally only those tenants above their fair share), skipping keys the
 // plan already removes. Exact for small caches and for a tenant's own models (a key range);
 // sampled otherwise (policy point 4). Inserts that need no victim never get here.
-std::optional<model_key> model_cache::lru_of(const plan_state& plan, const std::string& tenant,
-                                             bool of_tenant, std::size_t fair_share,
-                                             bool only_over_share) const {
-  const model_key* best = nullptr;
+std::optional<model_cache::entry_map::const_iterator> model_cache::lru_of(
+    const plan_state& plan, const std::string& tenant, bool of_tenant, std::size_t fair_share,
+    bool only_over_share) const {
+  std::optional<entry_map::const_iterator> best;
   std::uint64_t best_stamp = std::numeric_limits<std::uint64_t>::max();
   const auto own = tenant_used_.find(tenant);
   const tenant_usage* self = own == tenant_used_.end() ? nullptr : &own->second;
-  auto consider = [&](const cache_entry& e, const tenant_usage& usage) {
+  // `it` is only kept, not read: a sampled candidate is judged by its entry and usage alone.
+  auto consider = [&](entry_map::const_iterator it, const cache_entry& e,
+                      const tenant_usage& usage) {
     ++plan_work_;
     if (!victim_allowed(plan, e, usage, self, of_tenant, fair_share, only_over_share)) return false;
     auto stamp = e.last_use.load(std::memory_order_relaxed);
     if (stamp < best_stamp) {
       best_stamp = stamp;
-      best = &e.key;
+      best = it;
     }
     return true;
   };
   if (of_tenant) {
     for (auto it = entries_.lower_bound(model_key{tenant, {}, 0});
          it != entries_.end() && it->first.tenant == tenant; ++it)
-      consider(*it->second.entry, *it->second.usage);
+      consider(it, *it->second.entry, *it->second.usage);
   } else if (order_.size() > exact_lru_limit) {
     std::uniform_int_distribution<std::size_t> pick(0, order_.size() - 1);
     std::size_t matched = 0;
     for (std::size_t a = 0; a < lru_sample_attempts && matched < lru_sample; ++a) {
       const auto& candidate = order_[pick(rng_)];
-      if (consider(*candidate.entry, *candidate.usage)) ++matched;
+      if (consider(candidate.it, *candidate.entry, *candidate.usage)) ++matched;
     }
   }
   if (!best && !of_tenant) {  // small cache, or the sample found nothing allowed: exact scan
-    for (const auto& [k, slot] : entries_) consider(*slot.entry, *slot.usage);
+    for (auto it = entries_.begin(); it != entries_.end(); ++it)
+      consider(it, *it->second.entry, *it->second.usage);
   }
-  if (!best) return std::nullopt;
-  return *best;
+  return best;
 }
 
-std::optional<model_key> model_cache::pick_victim(const plan_state& plan, const std::string& tenant,
-                                                  std::size_t incoming) const {
+std::optional<model_cache::entry_map::const_iterator> model_cache::pick_victim(
+    const plan_state& plan, const std::string& tenant, std::size_t incoming) const {
   const std::size_t self_bytes = plan_bytes(plan, tenant);
   const std::size_t tenants = plan_tenants(plan) + (self_bytes == 0 ? 1 : 0);
   const std::size_t fair_share = budget_ / std::max<std::size_t>(1, tenants);
@@ -223,14 +225,17 @@ mf::expected<model_cache::insert_result> model_cache::insert(
                               (bytes > budget_ ? "node budget" : "tenant quota"));
 
   // Plan first, then apply, so a failed insert leaves the cache untouched.
-  std::vector<model_key> victims;
-  if (auto planned = plan_victims(key, bytes, quota, victims); !planned) return planned.error();
+  const auto replaced = entries_.find(key);
+  std::vector<entry_map::const_iterator> victims;
+  if (auto planned = plan_victims(key, replaced, bytes, quota, victims); !planned)
+    return planned.error();
 
   insert_result result;
-  if (auto it = entries_.find(key); it != entries_.end()) remove(it, false);
+  if (replaced != entries_.end()) remove(replaced, false);
+  result.evicted.reserve(victims.size());
   for (const auto& v : victims) {
-    remove(entries_.find(v), true);
-    result.evicted.push_back(v);
+    result.evicted.push_back(v->first);
+    remove(v, true);
   }
   auto entry = std::make_shared<cache_entry>(key, std::move(model), bytes);
   used_ += bytes;
@@ -243,12 +248,11 @@ mf::expected<model_cache::insert_result> model_cache::insert(
   return result;
 }
 
-mf::expected<void> model_cache::plan_victims(const model_key& key, std::size_t bytes,
-                                             std::size_t quota,
-                                             std::vector<model_key>& victims) const {
+mf::expected<void> model_cache::plan_victims(
+    const model_key& key, entry_map::const_iterator replaced, std::size_t bytes, std::size_t quota,
+    std::vector<entry_map::const_iterator>& victims) const {
   std::size_t used = used_;
   std::size_t self_used = tenant_bytes(key.tenant);
-  auto replaced = entries_.find(key);
   if (replaced != entries_.end()) {  // replacement frees the old copy
     used -= replaced->second.entry->bytes;
     self_used -= replaced->second.entry->bytes;
@@ -257,15 +261,15 @@ mf::expected<void> model_cache::plan_victims(const model_key& key, std::size_t b
   if (self_used + bytes <= quota && used + bytes <= budget_) return {};
 
   plan_state plan;
-  auto take = [&](const model_key& k) {
-    auto it = entries_.find(k);
+  auto take = [&](entry_map::const_iterator it) {
+    const model_key& k = it->first;
     const std::size_t b = it->second.entry->bytes;
     plan.removed.insert(k);
     if (b > 0 && plan_bytes(plan, k.tenant) == b) ++plan.tenants_emptied;
     plan.freed[k.tenant] += b;
     return b;
   };
-  if (replaced != entries_.end()) take(key);
+  if (replaced != entries_.end()) take(replaced);
   while (self_used + bytes > quota) {
     auto v = lru_of(plan, key.tenant, true, 0, false);
     if (!v)

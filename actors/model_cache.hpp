@@ -125,14 +125,19 @@ class model_cache {
   bool victim_allowed(const plan_state& plan, const cache_entry& e, const tenant_usage& usage,
                       const tenant_usage* self, bool of_tenant, std::size_t fair_share,
                       bool only_over_share) const;
-  std::optional<model_key> pick_victim(const plan_state& plan, const std::string& inserting_tenant,
-                                       std::size_t incoming) const;
-  std::optional<model_key> lru_of(const plan_state& plan, const std::string& tenant, bool of_tenant,
-                                  std::size_t fair_share, bool only_over_share) const;
-  void remove(entry_map::iterator it, bool count_eviction);
-  // Chooses the victims an insert needs without touching the cache.
-  mf::expected<void> plan_victims(const model_key& key, std::size_t bytes, std::size_t quota,
-                                  std::vector<model_key>& victims) const;
+  // Victims come back as positions in entries_, so applying a plan walks the map no more.
+  std::optional<entry_map::const_iterator> pick_victim(const plan_state& plan,
+                                                       const std::string& inserting_tenant,
+                                                       std::size_t incoming) const;
+  std::optional<entry_map::const_iterator> lru_of(const plan_state& plan, const std::string& tenant,
+                                                  bool of_tenant, std::size_t fair_share,
+                                                  bool only_over_share) const;
+  void remove(entry_map::const_iterator it, bool count_eviction);
+  // Chooses the victims an insert needs without touching the cache; `replaced` is the entry the
+  // insert replaces (or end()).
+  mf::expected<void> plan_victims(const model_key& key, entry_map::const_iterator replaced,
+                                  std::size_t bytes, std::size_t quota,
+                                  std::vector<entry_map::const_iterator>& victims) const;
 
   std::size_t budget_;
   std::size_t used_ = 0;

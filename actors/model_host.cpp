@@ -90,9 +90,12 @@ struct model_host_state {
   // Hashed (why: a miss looks up both; at 10,000 models a tree walk compared strings 14 deep).
   std::unordered_map<model_ref, std::int64_t, model_ref_hash> active;   // served as active
   std::unordered_map<model_ref, std::int64_t, model_ref_hash> desired;  // latest activation seen
-  std::map<model_key, pending_load> pending;       // version -1 = "active, to be resolved"
-  std::map<model_ref, std::uint64_t> model_epoch;  // bumped by deletes: stale loads are dropped
-  std::map<std::string, std::uint64_t> tenant_epoch;
+  // version -1 = "active, to be resolved". Hashed too: every miss looks up pending and both
+  // epochs, twice.
+  std::unordered_map<model_key, pending_load, model_key_hash> pending;
+  // Bumped by deletes: stale loads are dropped.
+  std::unordered_map<model_ref, std::uint64_t, model_ref_hash> model_epoch;
+  std::unordered_map<std::string, std::uint64_t> tenant_epoch;
   std::optional<std::set<std::string>> placed;  // unknown until the first placement message
   std::uint64_t generation = 0;
   bool released_since_trim = false;

@@ -62,18 +62,17 @@ mf::protocol::predict_reply serve(const predict_job& job, const lease& entry,
   return run_prediction(*entry, job.request, scratch);
 }
 
-// The answer a request gets without waiting (queued too long, or its model resident), or
-// nullopt when its model must be loaded first.
-std::optional<mf::protocol::predict_reply> answer_now(predictor_state& st,
+// The answer a request gets without waiting (queued too long, or its model resident in
+// `snap`), or nullopt when its model must be loaded first.
+std::optional<mf::protocol::predict_reply> answer_now(predictor_state& st, const snapshot& snap,
                                                       const mf::protocol::predict_request& req) {
   auto& m = *st.cfg.metrics;
   m.predict_queued.fetch_sub(1, std::memory_order_relaxed);
   if (deadline_passed(req.deadline_unix_ms))
     return error_reply(req, mf::errc::deadline_exceeded,
                        "deadline passed while the request was queued");
-  auto snap = st.cfg.cell->load();
   if (lease entry =
-          snap->lookup(model_ref{req.tenant, req.model}, req.version ? *req.version : -1)) {
+          snap.lookup(model_ref{req.tenant, req.model}, req.version ? *req.version : -1)) {
     m.cache_hits.fetch_add(1, std::memory_order_relaxed);
     entry->touch();
     return run_prediction(*entry, req, st.scratch);
@@ -119,7 +118,8 @@ caf::behavior predictor(predictor_pointer self, predictor_config cfg) {
   return {
       [self](predict_atom, const predict_job_ptr& job) {
         auto& st = self->state;
-        if (auto now = answer_now(st, job->request)) return answer(st, *job, std::move(*now));
+        if (auto now = answer_now(st, *st.cfg.cell->load(), job->request))
+          return answer(st, *job, std::move(*now));
         wait_for_load(self, job);
       },
       [self](predict_atom, const predict_batch_job_ptr& batch) {
@@ -128,8 +128,11 @@ caf::behavior predictor(predictor_pointer self, predictor_config cfg) {
         // one miss never holds up the hits beside it.
         mf::protocol::predict_batch_reply replies;
         replies.items.reserve(batch->requests.size());
+        // One snapshot for the whole chunk (why: each load of the shared cell is two atomic
+        // operations on a cache line every predictor and the socket thread contend for).
+        const auto snap = st.cfg.cell->load();
         for (auto& req : batch->requests) {
-          if (auto now = answer_now(st, req)) {
+          if (auto now = answer_now(st, *snap, req)) {
             account(st, *now, batch->received);
             replies.items.push_back(std::move(*now));
             continue;
