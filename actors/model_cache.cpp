@@ -135,18 +135,19 @@ std::vector<model_key> model_cache::keys_lru_order() const {
   return out;
 }
 
+std::size_t model_cache::plan_state::freed_of(const std::string& tenant) const {
+  if (freed.empty()) return 0;  // the first victim of a plan: no hashing
+  auto f = freed.find(tenant);
+  return f == freed.end() ? 0 : f->second;
+}
+
 std::size_t model_cache::plan_bytes(const plan_state& plan, const std::string& tenant) const {
-  std::size_t used = tenant_bytes(tenant);
-  if (auto f = plan.freed.find(tenant); f != plan.freed.end()) used -= f->second;
-  return used;
+  return tenant_bytes(tenant) - plan.freed_of(tenant);
 }
 
 std::size_t model_cache::plan_bytes(const plan_state& plan, const cache_entry& e,
                                     const tenant_usage& usage) const {
-  std::size_t used = usage.bytes;
-  if (plan.freed.empty()) return used;  // the first victim of a plan: no hashing
-  if (auto f = plan.freed.find(e.key.tenant); f != plan.freed.end()) used -= f->second;
-  return used;
+  return usage.bytes - plan.freed_of(e.key.tenant);
 }
 
 bool model_cache::victim_allowed(const plan_state& plan, const cache_entry& e,

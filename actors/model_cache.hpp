@@ -113,6 +113,7 @@ class model_cache {
     std::set<model_key> removed;
     std::unordered_map<std::string, std::size_t> freed;
     std::size_t tenants_emptied = 0;  // tenants whose every byte the plan frees
+    std::size_t freed_of(const std::string& tenant) const;
   };
   std::size_t plan_bytes(const plan_state& plan, const std::string& tenant) const;
   // plan_bytes of a candidate's tenant, from its usage node.

@@ -392,7 +392,7 @@ model_host_actor::behavior_type model_host(host_pointer self, model_host_config 
     self->link_to(loader);  // loaders die with the host
     st.loaders.push_back(loader);
   }
-  publish(self);
+  store_snapshot(self);  // the publisher starts with empty shards: nothing to rebuild yet
   self->delayed_send(self, st.cfg.tick_interval, tick_atom::value);
   return {
       [self](load_atom, const lease_request& req) -> caf::typed_response_promise<lease_reply> {

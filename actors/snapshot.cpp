@@ -12,19 +12,25 @@ snapshot_retired::~snapshot_retired() {
   while (n && n.use_count() == 1) n = std::move(n->next);
 }
 
+namespace {
+// Group `g` over the leaf shards it covers.
+template <typename Shards>
+std::unique_ptr<snapshot_group> group_over(const Shards& shards, std::size_t g) {
+  auto group = std::make_unique<snapshot_group>();
+  group->shards.reserve(snapshot::shards_per_group);
+  for (std::size_t l = 0; l < snapshot::shards_per_group; ++l)
+    group->shards.push_back(shards[g * snapshot::shards_per_group + l].get());
+  return group;
+}
+}  // namespace
+
 snapshot_publisher::snapshot_publisher()
     : group_copied_(snapshot::group_count, true), open_(std::make_shared<snapshot_retired>()) {
   shards_.reserve(snapshot::shard_count);
   for (std::size_t i = 0; i < snapshot::shard_count; ++i)
     shards_.push_back(std::make_unique<snapshot_shard>());
   groups_.reserve(snapshot::group_count);
-  for (std::size_t g = 0; g < snapshot::group_count; ++g) {
-    auto group = std::make_unique<snapshot_group>();
-    group->shards.reserve(snapshot::shards_per_group);
-    for (std::size_t l = 0; l < snapshot::shards_per_group; ++l)
-      group->shards.push_back(shards_[g * snapshot::shards_per_group + l].get());
-    groups_.push_back(std::move(group));
-  }
+  for (std::size_t g = 0; g < snapshot::group_count; ++g) groups_.push_back(group_over(shards_, g));
 }
 
 snapshot_publisher::~snapshot_publisher() {
@@ -45,11 +51,7 @@ void snapshot_publisher::replace(std::size_t index, std::unique_ptr<snapshot_sha
 
 void snapshot_publisher::replace_all(std::vector<std::unique_ptr<snapshot_shard>> shards) {
   for (std::size_t g = 0; g < snapshot::group_count; ++g) {
-    auto group = std::make_unique<snapshot_group>();
-    group->shards.reserve(snapshot::shards_per_group);
-    for (std::size_t l = 0; l < snapshot::shards_per_group; ++l)
-      group->shards.push_back(shards[g * snapshot::shards_per_group + l].get());
-    open_->groups.push_back(std::exchange(groups_[g], std::move(group)));
+    open_->groups.push_back(std::exchange(groups_[g], group_over(shards, g)));
     group_copied_[g] = true;
   }
   for (std::size_t i = 0; i < snapshot::shard_count; ++i)
